@@ -1,0 +1,146 @@
+#!/usr/bin/env python
+"""DCNN Book benchmarks: speed, memory and accuracy are measured here, never asserted in tests.
+
+    python benchmarks/run.py                 # everything
+    python benchmarks/run.py --only recipes  # chapter training runs at book scale
+    python benchmarks/run.py --only twins    # train-step throughput vs torchvision twins
+
+Prints tables and writes ``benchmarks/results/<timestamp>.json`` (ignored by git).
+
+- **recipes**: each chapter recipe trained at ``--scale`` (default ``book``) on this machine,
+  with its training time, final test accuracy and, where one is set, the target.
+- **twins**: for every registered model with a torchvision twin, images per second of a full
+  training step (forward, backward, SGD step) of ours and of torchvision's, in the same
+  process, on the same input, and their ratio.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import dcnn_lib as dl  # noqa: E402
+
+# Targets of the issues, checked (printed) here, not in tests. Seconds are training time on
+# the benchmark machine (2 CPU cores for `book`).
+TARGETS = {
+    "lenet5_relu": {"min_test_acc": 0.89, "max_seconds": 120},
+}
+# Published comparison points (shared/reference/published-figures.md): d2l, 10 epochs, V100.
+D2L = {"lenet5": 0.789, "lenet5_relu": 0.789, "lenet5_relu_bn_aug": 0.838}
+
+
+def bench_recipes(scale: str, names: list[str] | None = None) -> list[dict]:
+    rows = []
+    for name in names or list(dl.recipes.RECIPES):
+        recipe = dl.recipes.get(name, scale)
+        loaders = recipe.loaders(seed=0)
+        t0 = time.perf_counter()
+        _, history = recipe.train(loaders=loaders, seed=0, progress=False)
+        seconds = time.perf_counter() - t0
+        row = {"recipe": name, "scale": scale, "epochs": len(history), "seconds": round(seconds, 1),
+               "test_acc": round(history.last["val_acc"], 4), "d2l": D2L.get(name)}
+        target = TARGETS.get(name)
+        if target:
+            row["target"] = f">= {target['min_test_acc']} in <= {target['max_seconds']} s"
+            row["met"] = history.last["val_acc"] >= target["min_test_acc"] and seconds <= target["max_seconds"]
+        rows.append(row)
+        print(f"  {name:22s} {row['epochs']:3d} epochs {seconds:7.1f} s  test acc {row['test_acc']:.4f}"
+              + (f"  (d2l {row['d2l']:.3f})" if row["d2l"] else "")
+              + (f"  target {row['target']}: {'met' if row['met'] else 'NOT met'}" if target else ""),
+              flush=True)
+    return rows
+
+
+def train_step_throughput(model: torch.nn.Module, input_size: tuple[int, ...], batch: int = 8,
+                          steps: int = 5, warmup: int = 2, device: torch.device | None = None) -> float:
+    """Images per second of forward + cross-entropy backward + SGD step."""
+    device = device or dl.runtime.device()
+    model = model.to(device).train()
+    opt = torch.optim.SGD(model.parameters(), lr=1e-3)
+    x = torch.randn(batch, *input_size, device=device)
+    y = torch.zeros(batch, dtype=torch.long, device=device)
+
+    def step():
+        out = model(x)
+        out = out.logits if hasattr(out, "logits") else out  # torchvision's aux-logit tuples
+        out = out["out"] if isinstance(out, dict) else out
+        torch.nn.functional.cross_entropy(out, y).backward()
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+
+    for _ in range(warmup):
+        step()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        step()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return batch * steps / (time.perf_counter() - t0)
+
+
+def bench_twins(batch: int, steps: int) -> list[dict]:
+    import torchvision
+
+    rows = []
+    twins = [n for n in dl.models.list_models() if dl.models.meta(n)["torchvision"]]
+    if not twins:
+        print("  no registered model has a torchvision twin yet")
+    for name in twins:
+        info = dl.models.meta(name)
+        ours = dl.models.get(name)
+        theirs = torchvision.models.get_model(info["torchvision"], weights=None)
+        ours_ips = train_step_throughput(ours, info["input_size"], batch, steps)
+        theirs_ips = train_step_throughput(theirs, info["input_size"], batch, steps)
+        row = {"model": name, "torchvision": info["torchvision"], "batch": batch,
+               "ours_img_s": round(ours_ips, 1), "torchvision_img_s": round(theirs_ips, 1),
+               "ratio": round(ours_ips / theirs_ips, 3)}
+        rows.append(row)
+        print(f"  {name:22s} ours {ours_ips:8.1f} img/s  torchvision {theirs_ips:8.1f} img/s  "
+              f"ratio {row['ratio']:.3f}", flush=True)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="DCNN Book benchmarks")
+    ap.add_argument("--only", choices=["recipes", "twins"], default=None)
+    ap.add_argument("--scale", default="book", choices=["smoke", "book", "full"])
+    ap.add_argument("--recipes", nargs="*", default=None, help="recipe names (default: all)")
+    ap.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--steps", type=int, default=5)
+    args = ap.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    dev = dl.runtime.device()
+    print(dl.runtime.provenance(args.scale, seed=0, dev=dev))
+    results = {"when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+               "machine": platform.machine(), "device": dl.runtime.describe_device(dev),
+               "versions": dl.runtime.versions()}
+    if args.only in (None, "recipes"):
+        print(f"recipes at {args.scale} scale:")
+        results["recipes"] = bench_recipes(args.scale, args.recipes)
+    if args.only in (None, "twins"):
+        print(f"train-step throughput against torchvision (batch {args.batch}):")
+        results["twins"] = bench_twins(args.batch, args.steps)
+    out = ROOT / "benchmarks" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{datetime.now().strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps(results, indent=2))
+    print(f"wrote {path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

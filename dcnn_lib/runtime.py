@@ -1,0 +1,142 @@
+"""Where and how big a chapter runs: device, scale, seeds and the provenance line.
+
+Scales (see DESIGN.md):
+
+- ``smoke``: seconds; every code path runs on a sliver of data (CI, nbval).
+- ``book``: the default on a CPU; a few minutes a chapter with real results.
+- ``full``: the default on CUDA; the real experiment.
+
+A notebook's parameters cell says ``SCALE = "auto"``; :func:`resolve_scale` turns that into
+``full`` on CUDA and ``book`` elsewhere, unless the environment variable ``DCNN_SCALE`` says
+otherwise (that is how CI and ``make execute`` steer notebooks without editing them).
+"""
+from __future__ import annotations
+
+import os
+import platform
+import random
+from typing import Any, TypeVar
+
+import numpy as np
+import torch
+
+SCALES = ("smoke", "book", "full")
+T = TypeVar("T")
+
+
+def device(prefer: str | None = None) -> torch.device:
+    """The best available device: CUDA, then Apple MPS, then the CPU (or ``prefer`` if given)."""
+    if prefer is not None:
+        return torch.device(prefer)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def resolve_scale(scale: str = "auto") -> str:
+    """``"auto"`` becomes ``$DCNN_SCALE`` if set, else ``full`` on CUDA and ``book`` otherwise.
+
+    An explicit scale is returned as is (after validation).
+    """
+    scale = (scale or "auto").lower()
+    if scale == "auto":
+        env = os.environ.get("DCNN_SCALE", "").strip().lower()
+        if env and env != "auto":
+            scale = env
+            source = "DCNN_SCALE"
+        else:
+            return "full" if torch.cuda.is_available() else "book"
+    else:
+        source = "SCALE"
+    if scale not in SCALES:
+        raise ValueError(f"{source} must be one of {SCALES} or 'auto', got {scale!r}")
+    return scale
+
+
+def pick(scale: str, *, smoke: T, book: T, full: T) -> T:
+    """The value for ``scale``: ``pick(SCALE, smoke=1, book=8, full=30)``."""
+    try:
+        return {"smoke": smoke, "book": book, "full": full}[scale]
+    except KeyError:
+        raise ValueError(f"scale must be one of {SCALES}, got {scale!r} (call resolve_scale first)") from None
+
+
+def seed_everything(seed: int = 0) -> int:
+    """Seed Python, NumPy and torch (all devices). Returns ``seed``."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # seeds CUDA and MPS too
+    return seed
+
+
+def versions() -> dict[str, str]:
+    import torchvision
+
+    from . import __version__
+
+    return {
+        "dcnn_lib": __version__,
+        "torch": torch.__version__,
+        "torchvision": torchvision.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def describe_device(dev: torch.device | None = None) -> str:
+    dev = dev or device()
+    if dev.type == "cuda":
+        return f"cuda ({torch.cuda.get_device_name(dev)})"
+    if dev.type == "cpu":
+        return f"cpu ({torch.get_num_threads()} threads)"
+    return dev.type
+
+
+def provenance(scale: str, seed: int | None = None, dev: torch.device | None = None) -> str:
+    """The one-line record printed at the top of every chapter."""
+    v = versions()
+    parts = [
+        f"device {describe_device(dev)}",
+        f"scale {scale}",
+        f"dcnn_lib {v['dcnn_lib']}",
+        f"torch {v['torch']}",
+        f"torchvision {v['torchvision']}",
+        f"python {v['python']}",
+    ]
+    if seed is not None:
+        parts.append(f"seed {seed}")
+    return " · ".join(parts)
+
+
+def setup(scale: str = "auto", seed: int = 0, *, verbose: bool = True) -> tuple[str, torch.device]:
+    """What a chapter's first cell does: resolve the scale, seed, pick the device, print provenance.
+
+    Returns ``(scale, device)``.
+    """
+    scale = resolve_scale(scale)
+    seed_everything(seed)
+    dev = device()
+    if verbose:
+        print(provenance(scale, seed, dev))
+    return scale, dev
+
+
+def online(host: str = "pypi.org", port: int = 443, timeout: float = 1.5) -> bool:
+    """True when ``host`` answers; False offline or when ``DCNN_OFFLINE`` is set."""
+    if os.environ.get("DCNN_OFFLINE", "").strip() not in ("", "0"):
+        return False
+    import socket
+
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+__all__: list[Any] = [
+    "SCALES", "device", "resolve_scale", "pick", "seed_everything", "versions",
+    "describe_device", "provenance", "setup", "online",
+]

@@ -1,0 +1,70 @@
+import pytest
+import torch.nn as nn
+
+import dcnn_lib as dl
+from dcnn_lib import registry
+
+
+@pytest.fixture
+def scratch_registry(monkeypatch):
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
+
+
+def test_lists_the_lenets_by_task():
+    assert {"lenet5", "lenet5_relu"} <= set(dl.models.list_models())
+    assert "lenet5" in dl.models.list_models(task="classification")
+    assert "lenet5" not in dl.models.list_models(task="detection")
+    assert dl.models.list_models() == sorted(dl.models.list_models())
+
+
+def test_unknown_task_is_rejected():
+    with pytest.raises(ValueError, match="task must be one of"):
+        dl.models.list_models(task="regression")
+
+
+def test_unknown_name_lists_the_closest_names():
+    with pytest.raises(KeyError) as err:
+        dl.models.get("lenet")
+    assert "unknown model 'lenet'" in str(err.value)
+    assert "lenet5" in str(err.value) and "lenet5_relu" in str(err.value)
+    with pytest.raises(ValueError):  # also a ValueError, for callers that catch that
+        dl.models.meta("lenett5")
+
+
+def test_duplicate_name_raises(scratch_registry):
+    @dl.register_model(task="classification", paper="p", year=2000, input_size=(1, 8, 8))
+    def tiny_for_test() -> nn.Module:
+        return nn.Identity()
+
+    with pytest.raises(ValueError, match="already registered"):
+        @dl.register_model("tiny_for_test", task="classification", paper="p", year=2000, input_size=(1, 8, 8))
+        def other() -> nn.Module:
+            return nn.Identity()
+
+
+def test_register_validates_task_and_input_size(scratch_registry):
+    with pytest.raises(ValueError, match="task"):
+        dl.register_model(task="cls", paper="p", year=1, input_size=(1, 2, 2))
+    with pytest.raises(ValueError, match="input_size"):
+        dl.register_model(task="classification", paper="p", year=1, input_size=(2, 2))
+
+
+def test_get_without_overrides_builds_the_paper_configuration():
+    model = dl.models.get("lenet5")
+    assert model.num_classes == 10
+    assert dl.models.get("lenet5", num_classes=3).num_classes == 3
+
+
+def test_unknown_override_names_the_accepted_ones():
+    with pytest.raises(TypeError, match=r"takes no argument 'classes'.*num_classes"):
+        dl.models.get("lenet5", classes=3)
+
+
+def test_meta_carries_paper_facts():
+    m = dl.models.meta("lenet5")
+    assert m["year"] == 1998 and m["input_size"] == (1, 32, 32) and m["task"] == "classification"
+    assert m["reference"]["params"] == 60_000
+    assert m["torchvision"] is None
+    assert m["defaults"] == {"num_classes": 10, "in_channels": 1}
+    m["reference"]["params"] = 0  # a copy: the registry is not changed
+    assert dl.models.meta("lenet5")["reference"]["params"] == 60_000

@@ -1,0 +1,143 @@
+"""The fit loop: learning, history, checkpoints and exact resume."""
+import math
+
+import pytest
+import torch
+import torch.nn as nn
+
+import dcnn_lib as dl
+from dcnn_lib.data import BatchAugment, TensorLoader
+from dcnn_lib.train import History, confusion_matrix, evaluate, fit, predict
+
+
+def blobs(n=256, seed=0):
+    """Synthetic data: two Gaussian blobs on 1x4x4 "images" (class 1 is brighter)."""
+    g = torch.Generator().manual_seed(seed)
+    y = torch.arange(n) % 2
+    x = torch.randn(n, 1, 4, 4, generator=g) + (y.float() * 2 - 1)[:, None, None, None] * 0.8
+    return x, y
+
+
+def small_net():
+    return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.Dropout(0.2), nn.Flatten(), nn.Linear(64, 2))
+
+
+def loaders(augment=True):
+    x, y = blobs()
+    xt, yt = blobs(64, seed=1)
+    train = TensorLoader(x, y, batch_size=32, shuffle=True, augment=BatchAugment(1) if augment else None, seed=3)
+    return train, TensorLoader(xt, yt, batch_size=64)
+
+
+def test_loss_falls_and_accuracy_rises():
+    torch.manual_seed(0)
+    train, test = loaders(augment=False)
+    h = fit(small_net(), train, 5, val_loader=test, lr=1e-2, progress=False)
+    assert len(h) == 5 and h["epoch"] == [1, 2, 3, 4, 5]
+    assert h[-1]["train_loss"] < 0.6 * h[0]["train_loss"]
+    assert h.last["val_acc"] > 0.9
+    assert h.best("val_acc")["val_acc"] == max(h["val_acc"])
+    assert all(s >= 0 for s in h["seconds"]) and h.total_seconds >= 0
+
+
+def test_resume_after_interruption_gives_the_same_weights(tmp_path):
+    def run(checkpoint, interrupt_after=None):
+        torch.manual_seed(123)
+        model = small_net()
+        train, test = loaders()
+
+        def stop(epoch, history):
+            if epoch == interrupt_after:
+                raise KeyboardInterrupt
+
+        try:
+            h = fit(model, train, 3, val_loader=test, lr=5e-3, checkpoint=checkpoint, progress=False,
+                    callbacks=[stop], seed=7)
+        except KeyboardInterrupt:
+            return None, None
+        return model, h
+
+    full_model, full_h = run(tmp_path / "a.pt")
+    assert run(tmp_path / "b.pt", interrupt_after=1) == (None, None)
+    assert torch.load(tmp_path / "b.pt", weights_only=True)["epoch"] == 1
+    resumed_model, resumed_h = run(tmp_path / "b.pt")   # a fresh process would do the same
+    assert resumed_h.resumed_at == 1
+    for (k, a), b in zip(full_model.state_dict().items(), resumed_model.state_dict().values()):
+        assert torch.equal(a, b), k
+    assert full_h["train_loss"] == resumed_h["train_loss"]
+    # a finished checkpoint resumes to "nothing left to do"
+    again_model, again_h = run(tmp_path / "b.pt")
+    assert len(again_h) == 3 and again_h.resumed_at == 3
+
+
+def test_checkpoint_of_another_run_is_refused(tmp_path):
+    train, _ = loaders()
+    fit(small_net(), train, 1, checkpoint=tmp_path / "c.pt", progress=False)
+    with pytest.raises(ValueError, match="written by a run of 1 epochs"):
+        fit(small_net(), train, 2, checkpoint=tmp_path / "c.pt", progress=False)
+    h = fit(small_net(), train, 2, checkpoint=tmp_path / "c.pt", resume=False, progress=False)
+    assert len(h) == 2
+
+
+def test_bad_arguments():
+    train, _ = loaders()
+    with pytest.raises(ValueError, match="epochs must be >= 1"):
+        fit(small_net(), train, 0)
+    with pytest.raises(ValueError, match="optimizer must be"):
+        fit(small_net(), train, 1, optimizer="lbfgs", progress=False)
+    with pytest.raises(ValueError, match="schedule must be"):
+        fit(small_net(), train, 1, schedule="step", progress=False)
+    with pytest.raises(ValueError, match="no batches"):
+        fit(small_net(), TensorLoader(torch.zeros(2, 1, 4, 4), torch.zeros(2, dtype=torch.long),
+                                      batch_size=4, drop_last=True), 1)
+    with pytest.raises(TypeError, match="length"):
+        fit(small_net(), iter([]), 1)
+
+
+def test_diverging_loss_stops_with_a_clear_error():
+    train, _ = loaders(augment=False)
+    with pytest.raises(FloatingPointError, match="loss became"):
+        fit(small_net(), train, 1, optimizer="sgd", lr=1e12, momentum=0, schedule=None, progress=False)
+
+
+def test_sgd_cosine_and_progress_bar_run(capsys):
+    train, test = loaders()
+    h = fit(small_net(), train, 2, val_loader=test, optimizer="sgd", lr=0.05, schedule="cosine")
+    assert len(h) == 2 and h.last["lr"] < 0.05
+
+
+def test_evaluate_predict_confusion():
+    torch.manual_seed(0)
+    model = small_net()
+    _, test = loaders()
+    logits, targets = predict(model, test)
+    assert logits.shape == (64, 2) and targets.shape == (64,)
+    m = evaluate(model, test)
+    assert math.isclose(m["acc"], (logits.argmax(1) == targets).float().mean().item())
+    cm = confusion_matrix(logits, targets, 2)
+    assert cm.sum() == 64 and cm.trace() == (logits.argmax(1) == targets).sum()
+    assert torch.equal(confusion_matrix(torch.tensor([0, 1, 1]), torch.tensor([0, 0, 1])),
+                       torch.tensor([[1, 1], [0, 1]]))
+
+
+def test_history_table_and_plot():
+    h = History(name="x")
+    h.append(epoch=1, train_loss=1.0, train_acc=0.5, lr=0.1, seconds=1.0)
+    h.append(epoch=2, train_loss=0.5, train_acc=0.7, val_loss=0.6, val_acc=0.65, lr=0.05, seconds=1.0)
+    assert "train acc" in str(h) and "<table>" in h._repr_html_()
+    assert h.best("val_acc")["epoch"] == 2
+    fig = h.plot()
+    assert len(fig.axes) == 2
+    with pytest.raises(KeyError, match="no column"):
+        h["accuracy"]
+    restored = History.from_state_dict(h.state_dict())
+    assert restored.records == h.records
+
+
+def test_recipe_trains_at_smoke_scale(fake_fashion_mnist):
+    recipe = dl.recipes.get("lenet5_relu", "smoke")
+    assert recipe.n_epochs == 1 and recipe.describe()["scale"] == "smoke"
+    model, h = recipe.train(progress=False)
+    assert len(h) == 1 and 0 <= h.last["val_acc"] <= 1
+    with pytest.raises(KeyError, match="unknown recipe"):
+        dl.recipes.get("nope")
