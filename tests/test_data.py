@@ -118,3 +118,11 @@ def test_photo_tensor_and_unknown_photo():
     assert x.shape == (1, 3, 64, 64) and abs(x.mean().item()) < 2
     with pytest.raises(ValueError, match="unknown photo 'cat'.*chelsea"):
         dl.data.photo("cat")
+
+
+def test_upsampling_loaders_resize_each_batch(fake_fashion_mnist):
+    train, test = dl.data.fashion_mnist_loaders(batch_size=4, size=64, resize=True, test_subset=3)
+    assert train.images.shape[1:] == (1, 28, 28)        # kept small in memory
+    x, _ = next(iter(test))
+    assert x.shape == (3, 1, 64, 64)
+    assert torch.allclose(dl.data.Resize(28)(test.images), test.images)

@@ -7,11 +7,11 @@ from .fashion import (
     fashion_mnist_root,
     fashion_mnist_tensors,
 )
-from .loaders import BatchAugment, TensorLoader, fashion_mnist_loaders, normalize_images
+from .loaders import BatchAugment, Resize, TensorLoader, fashion_mnist_loaders, normalize_images
 from .photos import IMAGENET_MEAN, IMAGENET_STD, list_photos, photo, photo_tensor
 
 __all__ = [
     "FASHION_CLASSES", "DatasetNotFoundError", "cache_dir", "fashion_mnist", "fashion_mnist_root",
-    "fashion_mnist_tensors", "BatchAugment", "TensorLoader", "fashion_mnist_loaders",
+    "fashion_mnist_tensors", "BatchAugment", "Resize", "TensorLoader", "fashion_mnist_loaders",
     "normalize_images", "IMAGENET_MEAN", "IMAGENET_STD", "list_photos", "photo", "photo_tensor",
 ]

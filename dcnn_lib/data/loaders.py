@@ -45,6 +45,22 @@ class BatchAugment:
         return f"BatchAugment(pad={self.pad}, flip={self.flip})"
 
 
+class Resize:
+    """Bilinear resize of a float batch ``(N, C, H, W)`` to ``size × size`` (antialiased)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+
+    def __call__(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        if x.shape[-1] == self.size and x.shape[-2] == self.size:
+            return x
+        return F.interpolate(x, size=(self.size, self.size), mode="bilinear", align_corners=False,
+                             antialias=self.size < x.shape[-1])
+
+    def __repr__(self) -> str:
+        return f"Resize({self.size})"
+
+
 class TensorLoader:
     """Iterate ``(images, labels)`` mini-batches over in-memory tensors.
 
@@ -55,6 +71,8 @@ class TensorLoader:
         shuffle: reshuffle every epoch (seeded by ``seed`` and the epoch number).
         augment: a callable ``(batch, generator) -> batch`` applied to each batch, e.g.
             :class:`BatchAugment`.
+        transform: a callable ``(batch, generator) -> batch`` applied after ``augment`` (train
+            and test alike), e.g. :class:`Resize`.
         drop_last: drop a last incomplete batch.
         seed: base seed of the shuffling and augmentation generator.
         classes: class names, index = label (kept for plots).
@@ -65,7 +83,7 @@ class TensorLoader:
 
     def __init__(self, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 128,
                  shuffle: bool = False, augment: Callable | None = None,
-                 drop_last: bool = False, seed: int = 0,
+                 drop_last: bool = False, seed: int = 0, transform: Callable | None = None,
                  classes: Sequence[str] | None = None) -> None:
         if images.ndim != 4:
             raise ValueError(f"TensorLoader: images must be (N, C, H, W), got shape {tuple(images.shape)}")
@@ -75,6 +93,7 @@ class TensorLoader:
             raise ValueError(f"TensorLoader: batch_size must be >= 1, got {batch_size}")
         self.images, self.labels = images, labels
         self.batch_size, self.shuffle, self.augment = batch_size, shuffle, augment
+        self.transform = transform
         self.drop_last, self.seed = drop_last, seed
         self.classes = tuple(classes) if classes is not None else None
         self.epoch = 0
@@ -100,6 +119,8 @@ class TensorLoader:
             x, y = self.images[idx], self.labels[idx]
             if self.augment is not None:
                 x = self.augment(x, g)
+            if self.transform is not None:
+                x = self.transform(x, g)
             yield x, y
         if not self._epoch_set:
             self.epoch += 1
@@ -129,13 +150,16 @@ def _subset(n_total: int, n: int | None, seed: int) -> torch.Tensor | None:
     return torch.randperm(n_total, generator=torch.Generator().manual_seed(seed))[:n]
 
 
-def fashion_mnist_loaders(batch_size: int = 128, size: int = 28, train_subset: int | None = None,
+def fashion_mnist_loaders(batch_size: int = 128, size: int = 28, resize: bool = False,
+                          train_subset: int | None = None,
                           test_subset: int | None = None, augment: Callable | None = None,
                           seed: int = 0, test_batch_size: int = 1000,
                           download: bool | str = "auto") -> tuple[TensorLoader, TensorLoader]:
     """Train and test :class:`TensorLoader` of Fashion-MNIST, standardised, ``size × size``.
 
-    ``train_subset``/``test_subset`` take a seeded random subset (``smoke`` scale).
+    ``size`` > 28 pads with the background (``resize=False``) or upsamples each batch
+    (``resize=True``; the loaders keep 28×28 images in memory). ``train_subset`` /
+    ``test_subset`` take a seeded random subset (``smoke`` scale).
     """
     loaders = []
     for train, n, bs in ((True, train_subset, batch_size), (False, test_subset, test_batch_size)):
@@ -143,6 +167,7 @@ def fashion_mnist_loaders(batch_size: int = 128, size: int = 28, train_subset: i
         keep = _subset(len(images), n, seed + int(train))
         if keep is not None:
             images, labels = images[keep], labels[keep]
-        loaders.append(TensorLoader(normalize_images(images, size), labels, bs, shuffle=train,
-                                    augment=augment if train else None, seed=seed, classes=CLASSES))
+        loaders.append(TensorLoader(normalize_images(images, None if resize else size), labels, bs,
+                                    shuffle=train, augment=augment if train else None, seed=seed,
+                                    transform=Resize(size) if resize else None, classes=CLASSES))
     return loaders[0], loaders[1]

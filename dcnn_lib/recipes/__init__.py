@@ -1,7 +1,8 @@
 """Training recipes: the data, optimiser, schedule and length of every run a chapter makes.
 
 A recipe is plain data, shared by the chapter that trains it and by ``benchmarks/`` that
-times it, so the number printed in the book and the number measured are the same run.
+times it, so the number printed in the book and the number measured are the same run. Each
+chapter's recipes live in a module of this package (``lenet.py``...), imported at the end.
 Lengths depend on the scale (``smoke`` / ``book`` / ``full``, see :mod:`dcnn_lib.runtime`)::
 
     r = dl.recipes.get("lenet5_relu", "book")
@@ -14,24 +15,34 @@ from typing import Any
 
 import torch.nn as nn
 
-from . import models
-from .data import BatchAugment, fashion_mnist_loaders
-from .runtime import SCALES
+from .. import models
+from ..data import BatchAugment, fashion_mnist_loaders
+from ..runtime import SCALES
 
-# Smoke runs every code path on a sliver of data; book and full use the whole data set.
-SUBSETS = {"smoke": (2_000, 500), "book": (None, None), "full": (None, None)}
+# Smoke runs every code path on a sliver of data; by default book and full use all of it.
+SMOKE_SUBSET = {"smoke": 2_000, "book": None, "full": None}
+SMOKE_TEST_SUBSET = {"smoke": 500, "book": None, "full": None}
 
 
 @dataclass(frozen=True)
 class Recipe:
-    """How to train one model on Fashion-MNIST. ``epochs`` maps scale → epochs."""
+    """How to train one model on Fashion-MNIST.
+
+    ``epochs``, ``train_subset`` and ``test_subset`` map a scale to a number (``None``: the
+    whole split). ``size`` is the input side: 28 is native; larger sizes pad the image with
+    background (``resize=False``, LeNet's 32×32) or upsample it a batch at a time
+    (``resize=True``, for networks designed for large inputs).
+    """
 
     name: str
     model: str
     model_kwargs: dict[str, Any] = field(default_factory=dict)
     size: int = 28
+    resize: bool = False
     batch_size: int = 128
     epochs: dict[str, int] = field(default_factory=lambda: {"smoke": 1, "book": 10, "full": 30})
+    train_subset: dict[str, int | None] = field(default_factory=lambda: dict(SMOKE_SUBSET))
+    test_subset: dict[str, int | None] = field(default_factory=lambda: dict(SMOKE_TEST_SUBSET))
     optimizer: str = "adamw"
     lr: float = 1e-3
     weight_decay: float = 5e-4
@@ -55,9 +66,9 @@ class Recipe:
 
     def loaders(self, seed: int = 0):
         """``(train, test)`` loaders of Fashion-MNIST at this recipe's size and scale."""
-        train_n, test_n = SUBSETS[self.scale]
         return fashion_mnist_loaders(
-            batch_size=self.batch_size, size=self.size, train_subset=train_n, test_subset=test_n,
+            batch_size=self.batch_size, size=self.size, resize=self.resize,
+            train_subset=self.train_subset[self.scale], test_subset=self.test_subset[self.scale],
             augment=BatchAugment(pad=2, flip=True) if self.augment else None, seed=seed)
 
     def fit_kwargs(self) -> dict[str, Any]:
@@ -66,8 +77,8 @@ class Recipe:
 
     def train(self, model: nn.Module | None = None, loaders=None, seed: int = 0, **fit_overrides: Any):
         """Build (or take) the model and train it; returns ``(model, history)``."""
-        from .runtime import seed_everything
-        from .train import fit
+        from ..runtime import seed_everything
+        from ..train import fit
 
         seed_everything(seed)
         model = model if model is not None else self.build_model()
@@ -79,8 +90,9 @@ class Recipe:
     def describe(self) -> dict[str, Any]:
         d = asdict(self)
         d["epochs"] = self.n_epochs
-        d["data"] = f"Fashion-MNIST {self.size}×{self.size}" + (
-            f", {SUBSETS[self.scale][0]:,} train / {SUBSETS[self.scale][1]:,} test" if self.scale == "smoke" else "")
+        n_train, n_test = self.train_subset[self.scale], self.test_subset[self.scale]
+        d["data"] = (f"Fashion-MNIST {self.size}×{self.size}" + (" (upsampled)" if self.resize else "")
+                     + f", {n_train or 60_000:,} train / {n_test or 10_000:,} test")
         return {k: d[k] for k in ("name", "model", "model_kwargs", "data", "batch_size", "epochs",
                                   "optimizer", "lr", "weight_decay", "schedule", "label_smoothing",
                                   "augment", "scale")}
@@ -103,12 +115,5 @@ def get(name: str, scale: str = "book") -> Recipe:
     return RECIPES[name].for_scale(scale)
 
 
-# ---- LeNet-5 chapter ------------------------------------------------------------------------
-# 32×32 inputs as in the paper (the 28×28 image centred on a 32×32 field).
-register(Recipe("lenet5", "lenet5", size=32, lr=3e-3,
-                note="the 1998 architecture (scaled tanh, subsampling, Table I, RBF output), AdamW + one-cycle"))
-register(Recipe("lenet5_relu", "lenet5_relu", size=32, lr=1e-2,
-                note="ReLU + max pooling, AdamW + one-cycle"))
-register(Recipe("lenet5_relu_bn_aug", "lenet5_relu", {"batch_norm": True}, size=32, lr=1e-2,
-                augment=True, epochs={"smoke": 1, "book": 15, "full": 40},
-                note="+ batch norm, random shifts and flips, 15 epochs"))
+# Each chapter's recipes (imported last: they call register()).
+from . import lenet  # noqa: E402,F401
