@@ -1,4 +1,5 @@
-"""Offline-first data: Fashion-MNIST through torchvision's loader, photos from installed wheels."""
+"""Offline-first data: Fashion-MNIST through torchvision's loader, photos from installed wheels,
+and synthetic segmentation/detection scenes built from both."""
 from .fashion import (
     CLASSES as FASHION_CLASSES,
     DatasetNotFoundError,
@@ -9,9 +10,11 @@ from .fashion import (
 )
 from .loaders import BatchAugment, Resize, TensorLoader, fashion_mnist_loaders, normalize_images
 from .photos import IMAGENET_MEAN, IMAGENET_STD, list_photos, photo, photo_tensor
+from .scenes import SCENE_CLASSES, SYNTHETIC, FashionScenes, SceneConfig, collate_detection, collate_segmentation
 
 __all__ = [
     "FASHION_CLASSES", "DatasetNotFoundError", "cache_dir", "fashion_mnist", "fashion_mnist_root",
     "fashion_mnist_tensors", "BatchAugment", "Resize", "TensorLoader", "fashion_mnist_loaders",
-    "normalize_images", "IMAGENET_MEAN", "IMAGENET_STD", "list_photos", "photo", "photo_tensor",
+    "normalize_images", "FashionScenes", "SceneConfig", "SCENE_CLASSES", "SYNTHETIC",
+    "collate_detection", "collate_segmentation", "IMAGENET_MEAN", "IMAGENET_STD", "list_photos", "photo", "photo_tensor",
 ]
