@@ -4,6 +4,7 @@
     python benchmarks/run.py                 # everything
     python benchmarks/run.py --only recipes  # chapter training runs at book scale
     python benchmarks/run.py --only twins    # train-step throughput vs torchvision twins
+    python benchmarks/run.py --only rf       # receptive-field tables of real networks
 
 Prints tables and writes ``benchmarks/results/<timestamp>.json`` (ignored by git).
 
@@ -34,9 +35,18 @@ import dcnn_lib as dl  # noqa: E402
 # the benchmark machine (2 CPU cores for `book`).
 TARGETS = {
     "lenet5_relu": {"min_test_acc": 0.89, "max_seconds": 120},
+    "vgg_mini_bn": {"min_test_acc": 0.922, "max_seconds": 240},   # VGG chapter: beat d2l's VGG-11
+    "nin_small": {"min_test_acc": 0.90, "max_seconds": 240},      # NiN chapter: d2l's NiN is 0.785
+    "alexnet_mini": {"min_test_acc": 0.882, "max_seconds": 150},  # AlexNet chapter: beat d2l's AlexNet
+    "resnet8w_fmnist": {"min_test_acc": 0.918, "max_seconds": 240},  # ResNet chapter: beat d2l's ResNet-18
+    "googlenet_small": {"min_test_acc": 0.883, "max_seconds": 300},  # Inception chapter: beat d2l's GoogLeNet
 }
 # Published comparison points (shared/reference/published-figures.md): d2l, 10 epochs, V100.
 D2L = {"lenet5": 0.789, "lenet5_relu": 0.789, "lenet5_relu_bn_aug": 0.838}
+D2L.update({"vgg_mini_bn": 0.922, "nin_small": 0.785})  # VGG-11 (channels ÷ 4) and NiN, 224×224
+D2L.update({"alexnet_mini": 0.882})  # AlexNet at 224×224 (ours: 64×64, widths ÷ 4)
+D2L.update({"resnet8w_fmnist": 0.918})  # ResNet-18 at 96×96 (ours: ResNet-8, 32/64/128 channels, 28×28)
+D2L.update({"googlenet_small": 0.883, "googlenet_small_no_aux": 0.883})  # GoogLeNet at 96×96 (ours: 28×28, ¼ width)
 
 
 def bench_recipes(scale: str, names: list[str] | None = None) -> list[dict]:
@@ -73,8 +83,10 @@ def train_step_throughput(model: torch.nn.Module, input_size: tuple[int, ...], b
     def step():
         out = model(x)
         out = out.logits if hasattr(out, "logits") else out  # torchvision's aux-logit tuples
+        out = out[0] if isinstance(out, (tuple, list)) else out  # dcnn_lib's (logits, aux...) tuples
         out = out["out"] if isinstance(out, dict) else out
-        torch.nn.functional.cross_entropy(out, y).backward()
+        target = y if out.ndim == 2 else torch.zeros(out.shape[0], *out.shape[2:], dtype=torch.long, device=device)
+        torch.nn.functional.cross_entropy(out, target).backward()     # dense targets for segmentation
         opt.step()
         opt.zero_grad(set_to_none=True)
 
@@ -94,15 +106,19 @@ def bench_twins(batch: int, steps: int) -> list[dict]:
     import torchvision
 
     rows = []
-    twins = [n for n in dl.models.list_models() if dl.models.meta(n)["torchvision"]]
+    # detection twins train on (images, targets), not logits: not measured here
+    twins = [n for n in dl.models.list_models() if dl.models.meta(n)["torchvision"]
+             and dl.models.meta(n)["task"] != "detection"]
     if not twins:
         print("  no registered model has a torchvision twin yet")
     for name in twins:
         info = dl.models.meta(name)
         ours = dl.models.get(name)
-        theirs = torchvision.models.get_model(info["torchvision"], weights=None)
-        ours_ips = train_step_throughput(ours, info["input_size"], batch, steps)
-        theirs_ips = train_step_throughput(theirs, info["input_size"], batch, steps)
+        theirs = torchvision.models.get_model(info["torchvision"], weights=None,
+                                              **info["reference"].get("torchvision_kwargs", {}))
+        size = info["reference"].get("bench_input_size", info["input_size"])  # 520² segmenters: smaller
+        ours_ips = train_step_throughput(ours, size, batch, steps)
+        theirs_ips = train_step_throughput(theirs, size, batch, steps)
         row = {"model": name, "torchvision": info["torchvision"], "batch": batch,
                "ours_img_s": round(ours_ips, 1), "torchvision_img_s": round(theirs_ips, 1),
                "ratio": round(ours_ips / theirs_ips, 3)}
@@ -112,9 +128,45 @@ def bench_twins(batch: int, steps: int) -> list[dict]:
     return rows
 
 
+# Receptive fields: the whole table of a ~150-layer network in well under a second on a CPU.
+RF_TARGET_SECONDS = 1.0
+RF_NETWORKS = {"resnet152": 224, "resnet50": 224, "inception_v3": 299, "googlenet": 224, "vgg16": 224,
+               "alexnet": 224}
+
+
+def bench_receptive_field(repeats: int = 5) -> list[dict]:
+    """Seconds for ``dl.analysis.receptive_field`` on torchvision networks: the first call and
+    the median of ``repeats`` more (the model is built once, outside the timing)."""
+    import statistics
+    import warnings
+
+    import torchvision
+
+    rows = []
+    for name, size in RF_NETWORKS.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torchvision's init-weights FutureWarning
+            model = torchvision.models.get_model(name, weights=None)
+        convs = sum(isinstance(m, (torch.nn.Conv2d, torch.nn.Linear)) for m in model.modules())
+        times = []
+        for _ in range(repeats + 1):
+            t0 = time.perf_counter()
+            table = dl.analysis.receptive_field(model, (3, size, size))
+            times.append(time.perf_counter() - t0)
+        row = {"model": name, "input": size, "weight_layers": convs, "rows": len(table),
+               "first_s": round(times[0], 3), "median_s": round(statistics.median(times[1:]), 3),
+               "target": f"<= {RF_TARGET_SECONDS} s", "met": max(times) <= RF_TARGET_SECONDS,
+               "last_rf": table[-1].size[0]}
+        rows.append(row)
+        print(f"  {name:14s} {convs:4d} weight layers {len(table):4d} rows  first {times[0]:.3f} s  "
+              f"median {row['median_s']:.3f} s  target <= {RF_TARGET_SECONDS} s: {'met' if row['met'] else 'NOT met'}",
+              flush=True)
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="DCNN Book benchmarks")
-    ap.add_argument("--only", choices=["recipes", "twins"], default=None)
+    ap.add_argument("--only", choices=["recipes", "twins", "rf"], default=None)
     ap.add_argument("--scale", default="book", choices=["smoke", "book", "full"])
     ap.add_argument("--recipes", nargs="*", default=None, help="recipe names (default: all)")
     ap.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
@@ -131,6 +183,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.only in (None, "recipes"):
         print(f"recipes at {args.scale} scale:")
         results["recipes"] = bench_recipes(args.scale, args.recipes)
+    if args.only in (None, "rf"):
+        print("receptive-field tables (dl.analysis.receptive_field, CPU):")
+        results["receptive_field"] = bench_receptive_field()
     if args.only in (None, "twins"):
         print(f"train-step throughput against torchvision (batch {args.batch}):")
         results["twins"] = bench_twins(args.batch, args.steps)

@@ -116,7 +116,10 @@ def _info(name: str) -> ModelInfo:
     try:
         return _REGISTRY[name]
     except KeyError:
-        close = difflib.get_close_matches(name, _REGISTRY, n=5, cutoff=0.4)
+        # names that extend the query first ("lenet" -> lenet5, lenet5_relu), then similar ones
+        close = [n for n in sorted(_REGISTRY) if n.startswith(name)][:5]
+        close += [n for n in difflib.get_close_matches(name, _REGISTRY, n=5, cutoff=0.4) if n not in close]
+        close = close[:6]
         hint = f"closest: {', '.join(close)}" if close else f"registered: {', '.join(sorted(_REGISTRY))}"
         raise UnknownModelError(f"unknown model {name!r}; {hint}") from None
 

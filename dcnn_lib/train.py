@@ -5,6 +5,10 @@ CUDA, shows a ``tqdm.auto`` progress bar, records a :class:`History` (loss, accu
 rate and seconds per epoch) and, given ``checkpoint=path``, saves everything needed to resume
 after every epoch: weights, optimiser, schedule, gradient scaler, history and the random
 number generators. A resumed run ends with the same weights as an uninterrupted one.
+
+Auxiliary classifiers: a model that returns a tuple ``(logits, aux_1, aux_2, ...)`` in training
+mode (GoogLeNet, Inception v3) is trained on ``loss(logits) + aux_weight · Σ loss(aux_i)``; its
+accuracy is that of ``logits``. In evaluation mode such models return the logits alone.
 """
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .metrics import IGNORE_INDEX
 from .runtime import device as default_device
 from .runtime import seed_everything
 
@@ -33,6 +38,7 @@ class History:
 
     ``h["val_acc"]`` is a column (list), ``h[-1]`` the last epoch (dict), ``len(h)`` the number
     of epochs. ``seconds`` is the wall-clock time of the epoch (training and validation).
+    Columns beyond :data:`COLUMNS` (validation metrics such as ``val_miou``) are kept too.
     """
 
     records: list[dict[str, float]] = field(default_factory=list)
@@ -40,16 +46,23 @@ class History:
     resumed_at: int | None = None  # epoch the run was resumed after, if it was
 
     def append(self, **record: float) -> None:
-        self.records.append({k: record.get(k, math.nan) for k in COLUMNS})
+        self.records.append({**{k: record.get(k, math.nan) for k in COLUMNS},
+                             **{k: v for k, v in record.items() if k not in COLUMNS}})
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """:data:`COLUMNS` and any extra ones recorded (in order of appearance)."""
+        extra = dict.fromkeys(k for r in self.records for k in r if k not in COLUMNS)
+        return COLUMNS + tuple(extra)
 
     def __len__(self) -> int:
         return len(self.records)
 
     def __getitem__(self, key: int | str) -> Any:
         if isinstance(key, str):
-            if key not in COLUMNS:
-                raise KeyError(f"History has no column {key!r}; columns: {COLUMNS}")
-            return [r[key] for r in self.records]
+            if key not in self.columns:
+                raise KeyError(f"History has no column {key!r}; columns: {self.columns}")
+            return [r.get(key, math.nan) for r in self.records]
         return self.records[key]
 
     @property
@@ -86,12 +99,16 @@ class History:
         def f(v: float, fmt: str) -> str:
             return "" if math.isnan(v) else format(v, fmt)
 
+        extra = self.columns[len(COLUMNS):]
         return [[str(int(r["epoch"])), f(r["train_loss"], ".4f"), f(r["train_acc"], ".4f"),
                  f(r["val_loss"], ".4f"), f(r["val_acc"], ".4f"), f(r["lr"], ".2e"),
-                 f(r["seconds"], ".1f")] for r in self.records]
+                 f(r["seconds"], ".1f"), *(f(r.get(k, math.nan), ".4f") for k in extra)] for r in self.records]
+
+    def _extra_heads(self) -> list[str]:
+        return [k.replace("_", " ") for k in self.columns[len(COLUMNS):]]
 
     def __str__(self) -> str:
-        head = ["epoch", "train loss", "train acc", "val loss", "val acc", "lr", "s"]
+        head = ["epoch", "train loss", "train acc", "val loss", "val acc", "lr", "s", *self._extra_heads()]
         rows = [head] + self._rows()
         widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
         return "\n".join("  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in rows)
@@ -101,7 +118,7 @@ class History:
 
     def _repr_html_(self) -> str:
         head = "".join(f"<th>{h}</th>" for h in ["epoch", "train loss", "train acc", "val loss",
-                                                 "val acc", "lr", "seconds"])
+                                                 "val acc", "lr", "seconds", *self._extra_heads()])
         body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in self._rows())
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
@@ -155,18 +172,42 @@ def _make_schedule(schedule: str | None, opt: torch.optim.Optimizer, lr: float, 
     if schedule is None or schedule == "constant":
         return None
     if schedule == "onecycle":
+        if total_steps < 4:                    # too short to warm up and anneal: keep lr constant
+            return None
+        # Warm up for a quarter of the run, but for at least two steps (OneCycleLR divides by
+        # the length of each phase, so a phase of zero steps is an error).
+        pct_start = min(0.5, max(0.25, 2 / total_steps))
         return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=total_steps,
-                                                   pct_start=0.25, div_factor=25, final_div_factor=1e3)
+                                                   pct_start=pct_start, div_factor=25, final_div_factor=1e3)
     if schedule == "cosine":
         return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total_steps)
     raise ValueError(f"fit: schedule must be 'onecycle', 'cosine', 'constant' or None, got {schedule!r}")
 
 
-def _to(x: torch.Tensor, dev: torch.device, channels_last: bool) -> torch.Tensor:
+def _to(x: Any, dev: torch.device, channels_last: bool) -> Any:
+    if isinstance(x, dict):                    # keyword inputs, e.g. an image and its prompts
+        return {k: _to(v, dev, channels_last) for k, v in x.items()}
     x = x.to(dev, non_blocking=True)
     if channels_last and x.ndim == 4:
         x = x.contiguous(memory_format=torch.channels_last)
     return x
+
+
+def _call(model: nn.Module, x: Any) -> Any:
+    """``model(**x)`` for a dict of inputs, ``model(x)`` otherwise."""
+    return model(**x) if isinstance(x, dict) else model(x)
+
+
+def split_outputs(out: Any) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """``(logits, [aux, ...])`` of a model's output: a tensor is the logits; a tuple or list
+    (torchvision's ``GoogLeNetOutputs`` / ``InceptionOutputs`` included) is the logits
+    followed by auxiliary logits (``None`` entries are skipped); a dict (torchvision's
+    segmentation models) holds the logits under ``"out"`` and an auxiliary head's under ``"aux"``."""
+    if isinstance(out, dict):
+        return out["out"], [out["aux"]] if out.get("aux") is not None else []
+    if isinstance(out, (tuple, list)):
+        return out[0], [a for a in out[1:] if a is not None]
+    return out, []
 
 
 def _autocast(dev: torch.device, amp: bool):
@@ -188,7 +229,7 @@ def predict(model: nn.Module, loader: Iterable, device: torch.device | str | Non
     try:
         for x, y in loader:
             with _autocast(dev, use_amp and dev.type == "cuda"):
-                out = model(_to(x, dev, False))
+                out, _ = split_outputs(_call(model, _to(x, dev, False)))
             logits.append(out.float().cpu())
             targets.append(y.cpu())
     finally:
@@ -196,12 +237,60 @@ def predict(model: nn.Module, loader: Iterable, device: torch.device | str | Non
     return torch.cat(logits), torch.cat(targets)
 
 
+def _hits(logits: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor | int, int]:
+    """Correct predictions and how many were counted: per sample for classification, per pixel
+    (without ``IGNORE_INDEX`` pixels) for dense labels; ``(0, 0)`` when labels are not classes."""
+    if y.is_floating_point() or logits.ndim != y.ndim + 1:
+        return 0, 0
+    hit = logits.argmax(1) == y
+    if y.ndim >= 2:
+        valid = y != IGNORE_INDEX
+        return (hit & valid).sum(), int(valid.sum())
+    return hit.sum(), y.numel()
+
+
+def _default_loss(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy; dense labels skip ``IGNORE_INDEX`` pixels (object borders in VOC, Pets)."""
+    return F.cross_entropy(logits, y, ignore_index=IGNORE_INDEX if y.ndim >= 2 else -100)
+
+
+@torch.no_grad()
 def evaluate(model: nn.Module, loader: Iterable, device: torch.device | str | None = None,
-             loss_fn: Callable | None = None) -> dict[str, float]:
-    """Mean loss and accuracy of ``model`` over ``loader``: ``{"loss": ..., "acc": ...}``."""
-    logits, targets = predict(model, loader, device)
-    loss = (loss_fn or F.cross_entropy)(logits, targets).item()
-    return {"loss": float(loss), "acc": float((logits.argmax(1) == targets).float().mean())}
+             loss_fn: Callable | None = None, metrics: Any = None) -> dict[str, float]:
+    """Mean loss and accuracy of ``model`` over ``loader``: ``{"loss": ..., "acc": ...}``.
+
+    Batch by batch, so dense outputs need no memory for the whole set. ``loss_fn(logits,
+    targets)`` (default: cross-entropy), or ``loss_fn(output, targets)`` on the model's raw
+    output when ``loss_fn.takes_raw_output`` is true. Accuracy is per sample, or per pixel for
+    dense labels (``nan`` when the targets are not class labels). ``metrics``: an object with
+    ``update(output, targets)`` and ``compute() -> dict`` (e.g.
+    :class:`dcnn_lib.metrics.SegmentationMetrics`); its values are added to the result.
+    """
+    dev = torch.device(device) if device is not None else next(model.parameters()).device
+    raw_loss = getattr(loss_fn, "takes_raw_output", False)
+    loss_fn = loss_fn or _default_loss
+    was_training = model.training
+    model.eval()
+    total, n, correct, counted = 0.0, 0, 0, 0
+    try:
+        for x, y in loader:
+            x, y = _to(x, dev, False), y.to(dev)
+            with _autocast(dev, dev.type == "cuda"):
+                raw = _call(model, x)
+            out, _ = split_outputs(raw)
+            loss = loss_fn(raw, y) if raw_loss else loss_fn(out.float(), y)
+            total += float(loss) * len(y)
+            n += len(y)
+            c, k = _hits(out, y)
+            correct, counted = correct + int(c), counted + k
+            if metrics is not None:
+                metrics.update(raw, y)
+    finally:
+        model.train(was_training)
+    result = {"loss": total / max(n, 1), "acc": correct / counted if counted else math.nan}
+    if metrics is not None:
+        result.update(metrics.compute())
+    return result
 
 
 def confusion_matrix(preds: torch.Tensor, targets: torch.Tensor, num_classes: int | None = None) -> torch.Tensor:
@@ -218,11 +307,12 @@ def fit(model: nn.Module, train_loader: Sequence | Iterable, epochs: int, *,
         optimizer: str | Callable[[Iterable], torch.optim.Optimizer] = "adamw",
         lr: float = 1e-3, weight_decay: float = 5e-4, momentum: float = 0.9,
         schedule: str | None = "onecycle", loss_fn: Callable | None = None,
-        label_smoothing: float = 0.0, grad_clip: float | None = None,
+        aux_weight: float = 0.3, label_smoothing: float = 0.0, grad_clip: float | None = None,
         device: torch.device | str | None = None, amp: bool | str = "auto",
         channels_last: bool | str = "auto", checkpoint: str | os.PathLike | None = None,
         resume: bool = True, seed: int | None = 0, progress: bool = True, name: str | None = None,
-        callbacks: Sequence[Callable[[int, History], None]] = ()) -> History:
+        callbacks: Sequence[Callable[[int, History], None]] = (),
+        metrics: Callable[[], Any] | None = None) -> History:
     """Train ``model`` for ``epochs`` passes over ``train_loader``; returns a :class:`History`.
 
     Args:
@@ -235,6 +325,10 @@ def fit(model: nn.Module, train_loader: Sequence | Iterable, epochs: int, *,
         lr: peak learning rate (``"onecycle"``) or initial one.
         schedule: ``"onecycle"`` (warm-up then annealing, stepped every batch), ``"cosine"`` or
             ``None``.
+        loss_fn: ``loss_fn(logits, targets)``; default cross-entropy (with ``label_smoothing``).
+        aux_weight: weight of each auxiliary classifier's loss when the model returns
+            ``(logits, aux, ...)`` in training mode (0.3: GoogLeNet's); the recorded
+            ``train_loss`` is the total.
         label_smoothing, grad_clip, weight_decay, momentum: the usual.
         device: default: CUDA > MPS > CPU.
         amp: mixed precision, ``"auto"`` = on CUDA (bfloat16 where supported, else float16 with
@@ -245,6 +339,16 @@ def fit(model: nn.Module, train_loader: Sequence | Iterable, epochs: int, *,
         seed: seeds Python, NumPy and torch before a fresh run (``None``: leave them).
         progress: show a ``tqdm.auto`` bar.
         callbacks: ``f(epoch, history)`` called after every epoch (and its checkpoint).
+        metrics: a factory of validation metrics (``lambda: SegmentationMetrics(11)``): a fresh
+            object every epoch is updated over ``val_loader`` (see :func:`evaluate`) and each value
+            it computes is recorded as ``val_<name>`` (``history["val_miou"]``).
+
+    Dense prediction: a model may return torchvision's ``{"out": logits, "aux": logits}`` (the
+    auxiliary loss is weighted by ``aux_weight``), targets may be label maps ``(N, H, W)``
+    (pixels labelled 255 are ignored; accuracy is per pixel), and inputs may be a dict of
+    tensors (``model(**x)``: an image and its prompts). A ``loss_fn`` whose
+    ``takes_raw_output`` attribute is true receives the model's whole output (SAM's masks and
+    IoU predictions) and is also used for the validation loss.
     """
     if epochs < 1:
         raise ValueError(f"fit: epochs must be >= 1, got {epochs}")
@@ -257,7 +361,15 @@ def fit(model: nn.Module, train_loader: Sequence | Iterable, epochs: int, *,
     dev = torch.device(device) if device is not None else default_device()
     use_amp = dev.type == "cuda" if amp == "auto" else bool(amp) and dev.type == "cuda"
     use_cl = dev.type == "cuda" if channels_last == "auto" else bool(channels_last)
-    loss_fn = loss_fn or nn.CrossEntropyLoss(label_smoothing=label_smoothing)
+    raw_loss = getattr(loss_fn, "takes_raw_output", False)
+    if isinstance(loss_fn, nn.Module):
+        loss_fn.to(dev)                        # e.g. class weights of a weighted cross-entropy
+    if loss_fn is None:
+        ce = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
+        ce_dense = nn.CrossEntropyLoss(label_smoothing=label_smoothing, ignore_index=IGNORE_INDEX)
+
+        def loss_fn(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+            return (ce_dense if y.ndim >= 2 else ce)(logits, y)
     name = name or type(model).__name__
 
     if seed is not None:
@@ -307,12 +419,18 @@ def fit(model: nn.Module, train_loader: Sequence | Iterable, epochs: int, *,
             t0 = time.perf_counter()
             total_loss = torch.zeros((), device=dev)
             correct = torch.zeros((), device=dev, dtype=torch.long)
-            seen = 0
+            seen = counted = 0
             for x, y in train_loader:
                 x, y = _to(x, dev, use_cl), y.to(dev, non_blocking=True)
                 with _autocast(dev, use_amp):
-                    out = model(x)
-                    loss = loss_fn(out, y)
+                    raw = _call(model, x)
+                    out, aux = split_outputs(raw)
+                    if raw_loss:
+                        loss = loss_fn(raw, y)
+                    else:
+                        loss = loss_fn(out, y)
+                        for a in aux:
+                            loss = loss + aux_weight * loss_fn(a, y)
                 if not torch.isfinite(loss):
                     raise FloatingPointError(
                         f"fit: loss became {loss.item()} in epoch {epoch + 1} (learning rate "
@@ -327,15 +445,18 @@ def fit(model: nn.Module, train_loader: Sequence | Iterable, epochs: int, *,
                 if sched is not None:
                     sched.step()
                 total_loss += loss.detach() * len(y)
-                correct += (out.detach().argmax(1) == y).sum()
-                seen += len(y)
+                c, k = _hits(out.detach(), y)
+                correct += c
+                seen, counted = seen + len(y), counted + k
                 if bar is not None:
                     bar.update(1)
             record = {"epoch": epoch + 1, "train_loss": total_loss.item() / seen,
-                      "train_acc": correct.item() / seen, "lr": opt.param_groups[0]["lr"]}
+                      "train_acc": correct.item() / counted if counted else math.nan,
+                      "lr": opt.param_groups[0]["lr"]}
             if val_loader is not None:
-                v = evaluate(model, val_loader, dev, loss_fn=F.cross_entropy)
-                record.update(val_loss=v["loss"], val_acc=v["acc"])
+                v = evaluate(model, val_loader, dev, loss_fn=loss_fn if raw_loss else None,
+                             metrics=metrics() if metrics is not None else None)
+                record.update(val_loss=v.pop("loss"), val_acc=v.pop("acc"), **{f"val_{k}": x for k, x in v.items()})
             record["seconds"] = time.perf_counter() - t0
             history.append(**record)
             if bar is not None:

@@ -5,7 +5,8 @@
   torchvision gives one;
 - with a torchvision twin, torchvision's state_dict loads with ``strict=True`` and the
   outputs are equal (weights are torchvision's random initialisation: pretrained weights
-  need the network, which tests never use);
+  need the network, which tests never use; the twin is built with
+  ``reference["torchvision_kwargs"]`` when set, e.g. GoogLeNet without auxiliary heads);
 - a wrong number of input channels raises a ValueError that names a layer.
 
 Model files add nothing here: registering a model is enough to be tested.
@@ -37,9 +38,13 @@ def _logits(out):
 def test_forward_backward(name):
     torch.manual_seed(0)
     model = dl.models.get(name).train()
-    out = _logits(model(_input(name)))
+    outputs = model(_input(name))
+    out = _logits(outputs)
     assert out.shape[0] == 2 and out.ndim == 2
-    F.cross_entropy(out, torch.zeros(2, dtype=torch.long)).backward()
+    # auxiliary heads (the rest of a training-mode tuple) take part in the loss, as in training
+    aux = [a for a in outputs[1:] if a is not None] if isinstance(outputs, (tuple, list)) else []
+    target = torch.zeros(2, dtype=torch.long)
+    sum(F.cross_entropy(o, target) for o in [out, *aux]).backward()
     grads = [p.grad for p in model.parameters() if p.requires_grad]
     assert grads and all(g is not None and torch.isfinite(g).all() for g in grads)
 
@@ -50,7 +55,9 @@ def test_parameter_count_equals_the_reference(name):
     assert sum(p.numel() for p in model.parameters()) == dl.models.meta(name)["reference"]["params"]
 
 
-TWINS = [n for n in dl.models.list_models() if dl.models.meta(n)["torchvision"]]
+# Detection twins return boxes, not logits: tests/test_detection.py checks them.
+TWINS = [n for n in dl.models.list_models() if dl.models.meta(n)["torchvision"]
+         and dl.models.meta(n)["task"] != "detection"]
 
 
 @pytest.mark.parametrize("name", TWINS)
@@ -59,7 +66,9 @@ def test_torchvision_twin_loads_strictly_and_matches(name):
 
     info = dl.models.meta(name)
     torch.manual_seed(0)
-    theirs = torchvision.models.get_model(info["torchvision"], weights=None).eval()
+    # reference["torchvision_kwargs"]: how torchvision builds the twin (e.g. googlenet without aux heads)
+    kwargs = info["reference"].get("torchvision_kwargs", {})
+    theirs = torchvision.models.get_model(info["torchvision"], weights=None, **kwargs).eval()
     ours = dl.models.get(name).eval()
     ours.load_state_dict(theirs.state_dict(), strict=True)
     x = _input(name)

@@ -141,3 +141,55 @@ def test_recipe_trains_at_smoke_scale(fake_fashion_mnist):
     assert len(h) == 1 and 0 <= h.last["val_acc"] <= 1
     with pytest.raises(KeyError, match="unknown recipe"):
         dl.recipes.get("nope")
+
+
+class AuxNet(nn.Module):
+    """A classifier with an auxiliary head: ``(logits, aux)`` in training mode, logits in eval."""
+
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Flatten(), nn.Linear(16, 8), nn.ReLU())
+        self.head, self.aux = nn.Linear(8, 2), nn.Linear(8, 2)
+
+    def forward(self, x):
+        h = self.body(x)
+        return (self.head(h), self.aux(h)) if self.training else self.head(h)
+
+
+def test_auxiliary_outputs_add_their_weighted_loss():
+    torch.manual_seed(0)
+    x, y = blobs(64)
+    train = TensorLoader(x, y, batch_size=64)
+    model = AuxNet()
+    with torch.no_grad():
+        main, aux = model.train()(x)
+    expected = nn.functional.cross_entropy(main, y) + 0.4 * nn.functional.cross_entropy(aux, y)
+    # lr = 0: one epoch records the loss of the untouched model
+    h = fit(model, train, 1, optimizer="sgd", lr=0.0, momentum=0, weight_decay=0, schedule=None,
+            aux_weight=0.4, progress=False, seed=None)
+    assert math.isclose(h.last["train_loss"], expected.item(), rel_tol=1e-5)
+    assert h.last["train_acc"] == (main.argmax(1) == y).float().mean().item()
+    h0 = fit(model, train, 1, optimizer="sgd", lr=0.0, momentum=0, weight_decay=0, schedule=None,
+             aux_weight=0.0, progress=False, seed=None)
+    assert math.isclose(h0.last["train_loss"], nn.functional.cross_entropy(main, y).item(), rel_tol=1e-5)
+
+
+def test_model_with_auxiliary_heads_trains_and_evaluates():
+    torch.manual_seed(0)
+    train, test = loaders(augment=False)
+    model = AuxNet()
+    h = fit(model, train, 4, val_loader=test, lr=1e-2, progress=False)
+    assert h.last["val_acc"] > 0.9 and h.last["train_loss"] < h[0]["train_loss"]
+    logits, _ = predict(model, test)       # eval mode: the logits alone
+    assert logits.shape == (64, 2)
+
+
+@pytest.mark.parametrize("steps", [1, 2, 3, 4, 5, 8])
+def test_one_cycle_runs_of_a_few_steps(steps):
+    """A smoke-sized run of 1-8 batches must train (OneCycleLR alone divides by zero when its
+    warm-up phase has no steps): short runs warm up for at least two steps or keep lr constant."""
+    x, y = blobs(32 * steps)
+    h = fit(small_net(), TensorLoader(x, y, batch_size=32), 1, lr=0.01, schedule="onecycle", progress=False)
+    assert len(h) == 1 and math.isfinite(h.last["train_loss"])
+    if steps >= 4:
+        assert h.last["lr"] < 0.01          # annealed by the end of the cycle

@@ -59,6 +59,19 @@ def _fmt_int(n: int) -> str:
     return f"{n:,}"
 
 
+def _text_table(table: list[list[str]], right: set[int], rules: set[int], footer: str) -> str:
+    """Rows of cells as aligned text: columns in ``right`` right-justified, a rule of dashes
+    after each row index in ``rules``, then ``footer``."""
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    lines = []
+    for j, row in enumerate(table):
+        lines.append("  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))).rstrip())
+        if j in rules:
+            lines.append("  ".join("-" * w for w in widths))
+    lines.append(footer)
+    return "\n".join(lines)
+
+
 def _fmt_shape(shape: Any) -> str:
     if shape and isinstance(shape[0], tuple):
         return ", ".join(_fmt_shape(s) for s in shape)
@@ -146,16 +159,7 @@ class Summary:
 
     def __str__(self) -> str:
         table = [list(self._COLUMNS)] + [self._cells(r) for r in self.rows] + [self._totals()]
-        widths = [max(len(row[i]) for row in table) for i in range(len(self._COLUMNS))]
-        right = {3, 4, 5}
-        lines = []
-        for j, row in enumerate(table):
-            cells = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))]
-            lines.append("  ".join(cells).rstrip())
-            if j == 0 or j == len(table) - 2:
-                lines.append("  ".join("-" * w for w in widths))
-        lines.append(self._footer())
-        return "\n".join(lines)
+        return _text_table(table, right={3, 4, 5}, rules={0, len(table) - 2}, footer=self._footer())
 
     def __repr__(self) -> str:
         return str(self)

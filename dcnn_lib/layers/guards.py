@@ -110,6 +110,8 @@ def guard_inputs(model: nn.Module, name: str | None = None,
 
     ``name`` is used in messages (default: the class name); ``expected`` is the input the
     model was designed for, ``(C, H, W)``, quoted in messages and used to check the rank.
+    Layers that already carry another model's guard (a backbone reused inside a segmentation
+    network) get this model's instead, so messages name the layer's path in ``model``.
     """
     if getattr(model, "_dcnn_guarded", False):
         return model
@@ -117,6 +119,11 @@ def guard_inputs(model: nn.Module, name: str | None = None,
     model.register_forward_pre_hook(recorder)
     for path, module in model.named_modules():
         if isinstance(module, (_ConvNd, _MaxPoolNd, _AvgPoolNd, nn.Linear)) or getattr(module, "guard_as_conv", False):
+            # A part that was guarded on its own (a backbone taken from another model) is
+            # re-labelled: its layers are named by their path in this model.
+            for key, hook in list(module._forward_pre_hooks.items()):
+                if isinstance(hook, _LayerGuard):
+                    del module._forward_pre_hooks[key]
             module.register_forward_pre_hook(_LayerGuard(path, recorder))
     model._dcnn_guarded = True
     return model

@@ -117,3 +117,10 @@ def get(name: str, scale: str = "book") -> Recipe:
 
 # Each chapter's recipes (imported last: they call register()).
 from . import lenet  # noqa: E402,F401
+from . import receptive_fields  # noqa: E402,F401
+from . import alexnet  # noqa: E402,F401
+from . import vgg, nin  # noqa: E402,F401
+from . import inception  # noqa: E402,F401
+from . import segmentation  # noqa: E402,F401
+from . import detection  # noqa: E402,F401
+from . import resnet  # noqa: E402,F401

@@ -1,0 +1,198 @@
+"""Recipes of the chapter "Detection": the scenes, the backbone every detector starts from, and
+one training run per detector.
+
+**The scenes.** 112 × 112 canvases with 1–4 Fashion-MNIST items of 20–48 pixels
+(:class:`dcnn_lib.data.FashionScenes`, synthetic), 10 classes; train and test scenes use items
+of the Fashion-MNIST train and test splits. ``SCENES`` gives the numbers per scale.
+
+**The backbone.** Every detector of the R-CNN family and SSD takes its CNN from the registry:
+``vgg_mini`` (VGG-11's configuration A at 1/8 of the width, batch norm), first trained to
+classify Fashion-MNIST (the recipe ``detection_backbone``, registered with the classification
+recipes) — the book's stand-in for the papers' ImageNet pre-training — then inflated to RGB.
+YOLO pre-trains its own network as its paper does (§2.2: the first 20 convolutions + average
+pooling + FC as a classifier; the recipe ``yolo_v1_pretraining``, on Fashion-MNIST). UD-Net
+(R2U-Net) is trained from scratch, as in its paper.
+
+**The runs.** :class:`DetectionRecipe` holds a detector's book-scale configuration (the
+paper's design at the scenes' size: strides, anchors and widths scaled down, said in
+``note``), its optimiser and its number of epochs per scale::
+
+    r = dl.recipes.detection.get("faster_rcnn", SCALE)
+    train, test = r.data()
+    model, history = r.train(data=(train, test), backbone_weights=weights)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import torch
+import torch.nn as nn
+
+from .. import models
+from ..data.fashion import MEAN, STD
+from . import Recipe, register
+
+SIZE = 112
+SCENE_CONFIG = {"size": SIZE, "item_size": (20, 48), "objects": (1, 4)}
+SCENES = {"smoke": {"train": 16, "test": 8}, "book": {"train": 480, "test": 120},
+          "full": {"train": 4000, "test": 500}}
+NUM_CLASSES = 10
+# Images are standardised like the Fashion-MNIST the backbone was trained on.
+NORMALISE = {"image_mean": [MEAN] * 3, "image_std": [STD] * 3}
+
+BACKBONE = register(Recipe(
+    "detection_backbone", "vgg_mini", {"width": 0.125, "in_channels": 1}, size=32, lr=1e-2,
+    epochs={"smoke": 1, "book": 2, "full": 10}, train_subset={"smoke": 1024, "book": None, "full": None},
+    test_subset={"smoke": 256, "book": None, "full": None},
+    note="VGG-11 (configuration A) at 1/8 width with batch norm on Fashion-MNIST: the detectors' "
+         "stand-in for ImageNet pre-training"))
+BACKBONE_ARGS = {"backbone": "vgg_mini", "backbone_kwargs": dict(BACKBONE.model_kwargs)}
+# YOLO's own pre-training (§2.2): its first 20 convolutions + average pooling + FC, as a classifier
+YOLO_ARGS = {"width": 1 / 8, "batch_norm": True, "input_size": SIZE, "S": 7}
+YOLO_PRETRAINING = register(Recipe(
+    "yolo_v1_pretraining", "yolo_v1_classifier", {"num_classes": 10, "in_channels": 1, **YOLO_ARGS}, size=32,
+    lr=1e-2, epochs={"smoke": 1, "book": 1, "full": 10}, train_subset={"smoke": 1024, "book": 30_000, "full": None},
+    test_subset={"smoke": 256, "book": None, "full": None},
+    note="YOLO's first 20 convolutions + average pooling + FC on Fashion-MNIST: the paper's ImageNet pre-training"))
+# torchvision's RPN settings at the scenes' size (the paper's: 12000/2000 train, 6000/300 test)
+SMALL_RPN = dict(rpn_pre_nms_top_n_train=1000, rpn_post_nms_top_n_train=300, rpn_pre_nms_top_n_test=500,
+                 rpn_post_nms_top_n_test=100, box_batch_size_per_image=64)
+
+
+# The nuclei image (stardist's): random training crops from rows 0-384, test tiles from rows 384-512.
+NUCLEI = {"size": 128, "train_rows": (0, 384), "test_rows": (384, 512),
+          "smoke": {"train": 8, "test": 4}, "book": {"train": 64, "test": 4}, "full": {"train": 800, "test": 4}}
+
+
+def nuclei_data(scale: str, seed: int = 0) -> tuple[list, list]:
+    """``(train, test)`` crops of the nuclei image (needs stardist; see :mod:`dcnn_lib.data.nuclei`)."""
+    from ..data.nuclei import nuclei_crops, stardist_nuclei
+
+    image, instances = stardist_nuclei()
+    n, s = NUCLEI[scale], NUCLEI["size"]
+    train = nuclei_crops(image, instances, NUCLEI["train_rows"], s, n=n["train"], seed=seed)
+    test = nuclei_crops(image, instances, NUCLEI["test_rows"], s)[:n["test"]]
+    return train, test
+
+
+@lru_cache(maxsize=4)
+def scenes(split: str, n: int, seed: int = 0) -> tuple:
+    """``n`` scenes of ``split`` (a tuple of ``(image, target)``, generated once and cached)."""
+    from ..data import FashionScenes
+
+    ds = FashionScenes(split, n=n, seed=seed, **SCENE_CONFIG)
+    return tuple(ds[i] for i in range(n))
+
+
+@dataclass(frozen=True)
+class DetectionRecipe(Recipe):
+    """How to train one detector (a :class:`~dcnn_lib.recipes.Recipe` whose data are scenes).
+
+    ``model_kwargs`` are the builder's overrides (the book-scale configuration);
+    ``backbone_recipe``: the classification recipe whose trained weights the builder takes as
+    ``backbone_weights`` (``None``: trained from scratch); ``dataset``: ``"scenes"`` or
+    ``"nuclei"``. ``epochs`` maps a scale to a number of epochs; the Fashion-MNIST fields of
+    ``Recipe`` are unused.
+    """
+
+    epochs: dict[str, int] = field(default_factory=lambda: {"smoke": 1, "book": 8, "full": 24})
+    batch_size: int = 8
+    weight_decay: float = 1e-4
+    backbone_recipe: str | None = "detection_backbone"
+    dataset: str = "scenes"
+
+    def data(self, seed: int = 0) -> tuple[list, list]:
+        """``(train, test)`` lists of ``(image, target)``: scenes, or nuclei crops (``dataset``)."""
+        if self.dataset == "nuclei":
+            return nuclei_data(self.scale, seed)
+        n = SCENES[self.scale]
+        return list(scenes("train", n["train"], seed)), list(scenes("test", n["test"], seed))
+
+    def build_model(self, backbone_weights: dict[str, torch.Tensor] | None = None) -> nn.Module:
+        kwargs = dict(self.model_kwargs)
+        if self.backbone_recipe is not None:
+            kwargs["backbone_weights"] = backbone_weights
+        return models.get(self.model, **kwargs)
+
+    def train(self, model: nn.Module | None = None, data: tuple[list, list] | None = None,
+              backbone_weights: dict[str, torch.Tensor] | None = None, seed: int = 0, **fit_overrides: Any):
+        """Build (or take) the model and train it on the scenes; returns ``(model, history)``."""
+        from ..detection import detection_loader, fit
+        from ..runtime import seed_everything
+
+        seed_everything(seed)
+        model = model if model is not None else self.build_model(backbone_weights)
+        train, _ = data if data is not None else self.data(seed)
+        loader = detection_loader(train, self.batch_size, shuffle=True, seed=seed)
+        kwargs = dict(optimizer=self.optimizer, lr=self.lr, weight_decay=self.weight_decay,
+                      schedule=self.schedule, name=self.name, seed=seed, **fit_overrides)
+        history = fit(model, loader, self.n_epochs, **kwargs)
+        return model, history
+
+    def describe(self) -> dict[str, Any]:
+        n = SCENES[self.scale] if self.dataset == "scenes" else NUCLEI[self.scale]
+        what = f"scenes of {SIZE}×{SIZE}" if self.dataset == "scenes" else f"nuclei crops of {NUCLEI['size']}²"
+        return {"name": self.name, "model": self.model, "epochs": self.n_epochs, "batch_size": self.batch_size,
+                "optimizer": self.optimizer, "lr": self.lr, "schedule": self.schedule,
+                "data": f"{n['train']} train / {n['test']} test {what}",
+                "pre-training": self.backbone_recipe or "none (from scratch)",
+                "scale": self.scale, "note": self.note}
+
+
+def get(name: str, scale: str = "book") -> DetectionRecipe:
+    """The detection recipe ``name`` at ``scale``."""
+    if name not in RECIPES:
+        raise KeyError(f"unknown detection recipe {name!r}; recipes: {', '.join(RECIPES)}")
+    return RECIPES[name].for_scale(scale)
+
+
+_PAPER_DESIGN_SMALL = (
+    DetectionRecipe(
+        "rcnn", "rcnn", dict(num_classes=NUM_CLASSES, **BACKBONE_ARGS, warp_size=32, train_rois_per_image=32,
+                             **NORMALISE),
+        epochs={"smoke": 1, "book": 4, "full": 12},
+        note="selective search (fast), regions warped to 32×32, vgg_mini features (fc7: 256, pool5: 64)"),
+    DetectionRecipe(
+        "fast_rcnn", "fast_rcnn", dict(num_classes=NUM_CLASSES, **BACKBONE_ARGS, stride=8, box_head=256,
+                                       min_size=SIZE, max_size=SIZE, rois_per_image=64, **NORMALISE),
+        note="vgg_mini conv4 (stride 8, 14×14 map), RoI pooling 7×7, new 256-wide fc6/fc7"),
+    DetectionRecipe(
+        "faster_rcnn", "faster_rcnn", dict(num_classes=NUM_CLASSES, **BACKBONE_ARGS, stride=8, box_head=256,
+                                           anchor_sizes=(16, 32, 64), min_size=SIZE, max_size=SIZE, **SMALL_RPN,
+                                           **NORMALISE),
+        note="RPN with 3 scales (16, 32, 64 px) × 3 ratios on the stride-8 map, RoI pooling 7×7"),
+    DetectionRecipe(
+        "mask_rcnn", "mask_rcnn", dict(num_classes=NUM_CLASSES, **BACKBONE_ARGS, fpn=False, stride=8, box_head=256,
+                                       mask_layers=(32, 32, 32, 32), anchor_sizes=(16, 32, 64), min_size=SIZE,
+                                       max_size=SIZE, box_detections_per_img=20, **SMALL_RPN, **NORMALISE),
+        note="one stride-8 map instead of ResNet-50-FPN, RoIAlign, mask head 4 × conv 32 + deconv"),
+    DetectionRecipe(
+        "yolo_v1", "yolo_v1", dict(num_classes=NUM_CLASSES, **{k: v for k, v in YOLO_ARGS.items() if k != "S"},
+                                   **NORMALISE),
+        epochs={"smoke": 1, "book": 12, "full": 40}, backbone_recipe="yolo_v1_pretraining",
+        note="S = 7 on 112×112 (two strides removed), all 24 + 2 layers at 1/8 width, batch norm; first 20 "
+             "convolutions pre-trained on Fashion-MNIST"),
+    DetectionRecipe(
+        "ssd", "ssd", dict(num_classes=NUM_CLASSES, **BACKBONE_ARGS, size=SIZE, stride=8, fc_channels=128,
+                           extra_channels=(128, 128, 128), **NORMALISE),
+        epochs={"smoke": 1, "book": 12, "full": 36},
+        note="5 maps (14², 7², 4², 2², 1²) over vgg_mini conv4, 4–6 default boxes per position"),
+    DetectionRecipe(
+        "udnet", "udnet", dict(num_classes=NUM_CLASSES, input_size=SIZE // 2, widths=(8, 16, 32, 64), t=2,
+                               box_size=True, **NORMALISE),
+        epochs={"smoke": 1, "book": 14, "full": 40}, lr=3e-3, backbone_recipe=None,
+        note="R2U-Net (4 levels, 8–64 channels, t = 2) on the scene at half size (56×56), a centre map, "
+             "one class map per class and 2 size maps"),
+    DetectionRecipe(
+        "udnet_nuclei", "udnet", dict(num_classes=1, input_size=NUCLEI["size"], widths=(8, 16, 32, 64), t=2,
+                                      box_size=False, peak_window=9),
+        epochs={"smoke": 1, "book": 12, "full": 40}, backbone_recipe=None, dataset="nuclei",
+        note="the paper's task: one class, a centre map only; points scored within 6 px"),
+)
+RECIPES: dict[str, DetectionRecipe] = {r.name: r for r in _PAPER_DESIGN_SMALL}
+for _r in _PAPER_DESIGN_SMALL:
+    models.meta(_r.model)   # fails early on an unknown model name
+
+ORDER = ("rcnn", "fast_rcnn", "faster_rcnn", "mask_rcnn", "yolo_v1", "ssd", "udnet")
