@@ -4,6 +4,7 @@
     python benchmarks/run.py                 # everything
     python benchmarks/run.py --only recipes  # chapter training runs at book scale
     python benchmarks/run.py --only twins    # train-step throughput vs torchvision twins
+    python benchmarks/run.py --only twins --models alexnet resnet50   # some of them
     python benchmarks/run.py --only rf       # receptive-field tables of real networks
 
 Prints tables and writes ``benchmarks/results/<timestamp>.json`` (ignored by git).
@@ -102,13 +103,18 @@ def train_step_throughput(model: torch.nn.Module, input_size: tuple[int, ...], b
     return batch * steps / (time.perf_counter() - t0)
 
 
-def bench_twins(batch: int, steps: int) -> list[dict]:
+def bench_twins(batch: int, steps: int, names: list[str] | None = None) -> list[dict]:
     import torchvision
 
     rows = []
     # detection twins train on (images, targets), not logits: not measured here
     twins = [n for n in dl.models.list_models() if dl.models.meta(n)["torchvision"]
              and dl.models.meta(n)["task"] != "detection"]
+    if names:
+        unknown = sorted(set(names) - set(twins))
+        if unknown:
+            raise SystemExit(f"--models: no torchvision twin to compare for {unknown}; twins: {twins}")
+        twins = [n for n in twins if n in names]
     if not twins:
         print("  no registered model has a torchvision twin yet")
     for name in twins:
@@ -170,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scale", default="book", choices=["smoke", "book", "full"])
     ap.add_argument("--recipes", nargs="*", default=None, help="recipe names (default: all)")
     ap.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    ap.add_argument("--models", nargs="*", default=None, help="twins to compare (default: all)")
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--steps", type=int, default=5)
     args = ap.parse_args(argv)
@@ -188,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         results["receptive_field"] = bench_receptive_field()
     if args.only in (None, "twins"):
         print(f"train-step throughput against torchvision (batch {args.batch}):")
-        results["twins"] = bench_twins(args.batch, args.steps)
+        results["twins"] = bench_twins(args.batch, args.steps, args.models)
     out = ROOT / "benchmarks" / "results"
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{datetime.now().strftime('%Y%m%d-%H%M%S')}.json"
