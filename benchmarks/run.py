@@ -39,7 +39,7 @@ TARGETS = {
     "vgg_mini_bn": {"min_test_acc": 0.922, "max_seconds": 240},   # VGG chapter: beat d2l's VGG-11
     "nin_small": {"min_test_acc": 0.90, "max_seconds": 240},      # NiN chapter: d2l's NiN is 0.785
     "alexnet_mini": {"min_test_acc": 0.882, "max_seconds": 150},  # AlexNet chapter: beat d2l's AlexNet
-    "resnet8w_fmnist": {"min_test_acc": 0.918, "max_seconds": 240},  # ResNet chapter: beat d2l's ResNet-18
+    "resnet8w_fmnist": {"min_test_acc": 0.918, "max_seconds": 300},  # ResNet chapter: beat d2l's ResNet-18
     "googlenet_small": {"min_test_acc": 0.883, "max_seconds": 300},  # Inception chapter: beat d2l's GoogLeNet
 }
 # Published comparison points (shared/reference/published-figures.md): d2l, 10 epochs, V100.

@@ -123,8 +123,11 @@ def setup(scale: str = "auto", seed: int = 0, *, verbose: bool = True) -> tuple[
     return scale, dev
 
 
-def online(host: str = "pypi.org", port: int = 443, timeout: float = 1.5) -> bool:
-    """True when ``host`` answers; False offline or when ``DCNN_OFFLINE`` is set."""
+def online(host: str = "download.pytorch.org", port: int = 443, timeout: float = 1.5) -> bool:
+    """True when ``host`` answers; False offline or when ``DCNN_OFFLINE`` is set.
+
+    The default host is where torchvision's pretrained weights live: a machine may reach a
+    package index (PyPI) and nothing else, so ask about the host you are going to use."""
     if os.environ.get("DCNN_OFFLINE", "").strip() not in ("", "0"):
         return False
     import socket

@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from .fashion import DatasetNotFoundError, cache_dir
 
 PET_CLASSES = ("background", "pet")
+PETS_HOST = "www.robots.ox.ac.uk"   # where torchvision.datasets.OxfordIIITPet downloads from
 
 
 def pets_root() -> Path:
@@ -42,7 +43,7 @@ def oxford_pets_segmentation(split: str = "trainval", size: int = 128, limit: in
     if split not in ("trainval", "test"):
         raise ValueError(f"oxford_pets_segmentation: split must be 'trainval' or 'test', got {split!r}")
     root = pets_root()
-    want_download = online() if download == "auto" else bool(download)
+    want_download = online(PETS_HOST) if download == "auto" else bool(download)
     try:
         ds = torchvision.datasets.OxfordIIITPet(str(root), split=split, target_types="segmentation",
                                                 download=want_download)

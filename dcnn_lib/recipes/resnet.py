@@ -70,7 +70,7 @@ for _unit in UNITS:
 # channels at 28, 14, 7 pixels; 8 weighted layers), all 60,000 images, label smoothing.
 register(ScaledRecipe("resnet8w_fmnist", "resnet20_cifar",
                       {**GREY, "depths": (1, 1, 1), "widths": (32, 64, 128)},
-                      epochs={"smoke": 1, "book": 3, "full": 30},
+                      epochs={"smoke": 1, "book": 4, "full": 30},
                       train_subset={"smoke": 1_000, "book": None, "full": None},
                       optimizer="sgd", lr=0.1, weight_decay=5e-4, label_smoothing=0.1,
                       note="ResNet-8 with 32/64/128 channels, full training set, SGD + one-cycle"))
