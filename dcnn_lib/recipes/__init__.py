@@ -24,8 +24,23 @@ SMOKE_SUBSET = {"smoke": 2_000, "book": None, "full": None}
 SMOKE_TEST_SUBSET = {"smoke": 500, "book": None, "full": None}
 
 
+class ScaledRun:
+    """What every recipe shares: lengths per scale. A subclass is a frozen dataclass with the
+    fields ``name``, ``epochs`` (scale -> number) and ``scale``."""
+
+    def for_scale(self, scale: str):
+        """This recipe at ``scale`` (``smoke``, ``book`` or ``full``)."""
+        if scale not in SCALES:
+            raise ValueError(f"{type(self).__name__} {self.name!r}: scale must be one of {SCALES}, got {scale!r}")
+        return replace(self, scale=scale)
+
+    @property
+    def n_epochs(self) -> int:
+        return self.epochs[self.scale]
+
+
 @dataclass(frozen=True)
-class Recipe:
+class Recipe(ScaledRun):
     """How to train one model on Fashion-MNIST.
 
     ``epochs``, ``train_subset`` and ``test_subset`` map a scale to a number (``None``: the
@@ -51,15 +66,6 @@ class Recipe:
     augment: bool = False  # random 2-pixel shifts and horizontal flips
     scale: str = "book"
     note: str = ""
-
-    def for_scale(self, scale: str) -> "Recipe":
-        if scale not in SCALES:
-            raise ValueError(f"Recipe {self.name!r}: scale must be one of {SCALES}, got {scale!r}")
-        return replace(self, scale=scale)
-
-    @property
-    def n_epochs(self) -> int:
-        return self.epochs[self.scale]
 
     def build_model(self) -> nn.Module:
         return models.get(self.model, **self.model_kwargs)

@@ -13,7 +13,7 @@ it differs from the paper. ``sam_tiny`` is trained with point prompts on the sce
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -22,8 +22,7 @@ import torch.nn as nn
 
 from .. import models
 from ..data import SCENE_CLASSES, FashionScenes, PointPromptLoader, TensorLoader
-from ..runtime import SCALES
-from . import register
+from . import ScaledRun, register
 
 # The scenes per scale: number of train / test scenes and the canvas side.
 SCENES = {"smoke": {"n_train": 96, "n_test": 24, "size": 32},
@@ -89,7 +88,7 @@ def median_frequency_weights(labels: torch.Tensor, num_classes: int = NUM_CLASSE
 
 
 @dataclass(frozen=True)
-class SegRecipe:
+class SegRecipe(ScaledRun):
     """How to train one segmentation model on the scenes.
 
     ``model_kwargs`` make the narrow version (``width`` says, in words, what differs from the
@@ -114,15 +113,6 @@ class SegRecipe:
     prompts: bool = False
     scale: str = "book"
     note: str = ""
-
-    def for_scale(self, scale: str) -> "SegRecipe":
-        if scale not in SCALES:
-            raise ValueError(f"SegRecipe {self.name!r}: scale must be one of {SCALES}, got {scale!r}")
-        return replace(self, scale=scale)
-
-    @property
-    def n_epochs(self) -> int:
-        return self.epochs[self.scale]
 
     def build_model(self) -> nn.Module:
         kwargs = dict(self.model_kwargs)
