@@ -17,6 +17,20 @@ import torch.nn as nn
 from .analysis import receptive_field
 from .data import photo_tensor
 
+
+def _png(fig) -> bytes:
+    """``fig`` as PNG bytes (then closed): what an ``ipywidgets.Image`` shows.
+
+    Every explorer here draws into an Image widget, never into an Output widget: an Output
+    widget captures the kernel's display messages, and papermill/nbclient can wait forever on
+    that capture when a notebook is executed headless (seen in CI)."""
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=72)
+    plt.close(fig)
+    return buf.getvalue()
+
 DEFAULTS = {"kernel": 3, "stride": 2, "padding": 1, "dilation": 1, "layers": 4}
 LIMITS = {"kernel": (1, 11), "stride": (1, 4), "padding": (0, 5), "dilation": (1, 4), "layers": (1, 10)}
 
@@ -130,8 +144,6 @@ class RFExplorer:
 
     def update(self, **values: int):
         """Set controls (without redrawing once per control), redraw, return the table."""
-        import io
-
         for name, value in values.items():
             if name not in self.controls:
                 raise TypeError(f"RFExplorer.update: unknown control {name!r}; controls: {list(self.controls)}")
@@ -140,10 +152,7 @@ class RFExplorer:
             c.value = int(np.clip(value, c.min, c.max))
             c.observe(self._on_change, names="value")
         fig, self.table = rf_stack_figure(**self.values(), photo=self.photo.value, size=self.size)
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=72)
-        plt.close(fig)
-        self.image.value = buf.getvalue()
+        self.image.value = _png(fig)
         return self.table
 
     def _ipython_display_(self) -> None:
@@ -301,7 +310,7 @@ def candidate_boxes(boxes, per_box: int = 6, jitter: float = 0.15, seed: int = 0
 
 class NMSExplorer:
     """Step through non-maximum suppression on an image: sliders for the IoU threshold and the
-    step (``ipywidgets.interactive_output`` redraws :func:`nms_step_figure`).
+    step (each change redraws :func:`nms_step_figure` into an Image widget).
     ``explorer.update(step=3)`` moves the sliders and returns the list of steps. Display it in
     a notebook (last expression of a cell)."""
 
@@ -314,15 +323,18 @@ class NMSExplorer:
                                        description="IoU threshold", continuous_update=False)
         self.step = W.IntSlider(value=0, min=0, max=len(self.steps), description="step", continuous_update=False)
         self.threshold.observe(self._limit_steps, names="value")
-        out = W.interactive_output(self._draw, {"iou_threshold": self.threshold, "step": self.step})
-        self.widget = W.VBox([W.HBox([self.threshold, self.step]), out])
+        self.picture = W.Image(format="png", layout=W.Layout(max_width="100%"))
+        for control in (self.threshold, self.step):
+            control.observe(lambda _: self._draw(self.threshold.value, self.step.value), names="value")
+        self.widget = W.VBox([W.HBox([self.threshold, self.step]), self.picture])
+        self._draw(self.threshold.value, self.step.value)
 
     def _limit_steps(self, change: Any) -> None:
         self.step.max = len(nms_steps(self.boxes, self.scores, change["new"]))
 
     def _draw(self, iou_threshold: float, step: int) -> None:
-        _, self.steps = nms_step_figure(self.image, self.boxes, self.scores, iou_threshold, step)
-        plt.show()
+        fig, self.steps = nms_step_figure(self.image, self.boxes, self.scores, iou_threshold, step)
+        self.picture.value = _png(fig)
 
     def update(self, **values: float) -> list[dict[str, Any]]:
         """Set ``iou_threshold`` and/or ``step`` (as the sliders do); returns the NMS steps."""
@@ -414,8 +426,6 @@ def lrn_explorer(maps, channel: int = 0, **initial):
     import math
 
     import ipywidgets as w
-    import matplotlib.pyplot as plt
-    from IPython.display import display
 
     s = {**LRN_DEFAULTS, **initial}
     style = {"description_width": "70px"}
@@ -428,19 +438,18 @@ def lrn_explorer(maps, channel: int = 0, **initial):
                                    style=style, layout=layout),
         "beta": w.FloatSlider(value=s["beta"], min=0.0, max=2.0, step=0.05, description="β", style=style, layout=layout),
     }
-    out = w.Output()
+    picture = w.Image(format="png", layout=w.Layout(max_width="100%"))
 
     def draw(channel, size, k, log_alpha, beta):
-        with out:
-            out.clear_output(wait=True)
-            fig, axes = plt.subplots(1, 4, figsize=(11, 2.6), gridspec_kw={"width_ratios": [1, 1, 1, 1.3]})
-            _lrn_row(axes, maps, channel, size, 10 ** log_alpha, beta, k, f"  (α={10 ** log_alpha:.2g})")
-            fig.tight_layout()
-            display(fig)
-            plt.close(fig)
+        fig, axes = plt.subplots(1, 4, figsize=(11, 2.6), gridspec_kw={"width_ratios": [1, 1, 1, 1.3]})
+        _lrn_row(axes, maps, channel, size, 10 ** log_alpha, beta, k, f"  (α={10 ** log_alpha:.2g})")
+        fig.tight_layout()
+        picture.value = _png(fig)
 
     for c in controls.values():
         c.observe(lambda _: draw(**{n: c.value for n, c in controls.items()}), names="value")
     draw(**{n: c.value for n, c in controls.items()})
-    return w.VBox([w.HBox([controls["channel"], controls["size"], controls["k"]]),
-                   w.HBox([controls["log_alpha"], controls["beta"]]), out])
+    box = w.VBox([w.HBox([controls["channel"], controls["size"], controls["k"]]),
+                  w.HBox([controls["log_alpha"], controls["beta"]]), picture])
+    box.controls, box.picture = controls, picture    # for tests and callers that drive the sliders
+    return box

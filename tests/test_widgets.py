@@ -37,3 +37,26 @@ def test_static_fallback_draws_every_setting():
     fig = dl.widgets.rf_static_figure([{"stride": 1}, {"dilation": 2, "padding": 2}], size=48)
     assert len(fig.axes) == 4
     assert "RF" in fig.axes[1].get_title() and "d=2" in fig.axes[2].get_title()
+
+
+def test_lrn_and_nms_explorers_redraw_into_an_image_on_every_change():
+    """No Output widget (papermill can hang on its capture): each slider change redraws a PNG."""
+    import torch
+
+    maps = torch.rand(6, 12, 12) * 50
+    box = dl.widgets.lrn_explorer(maps, channel=1)
+    before = box.picture.value
+    assert before[:8] == b"\x89PNG\r\n\x1a\n"
+    box.controls["beta"].value = 0.25                   # what moving the slider does
+    assert box.picture.value != before
+    assert not any(type(c).__name__ == "Output" for c in box.children)
+
+    boxes = torch.tensor([[10.0, 10, 50, 50], [12, 12, 52, 52], [60, 60, 90, 90]])
+    scores = torch.tensor([0.9, 0.8, 0.7])
+    image = torch.rand(3, 100, 100)
+    nms = dl.widgets.NMSExplorer(image, boxes, scores, iou_threshold=0.5)
+    first = nms.picture.value
+    steps = nms.update(step=1)
+    assert nms.picture.value != first and len(steps) >= 1
+    nms.update(iou_threshold=0.95)                      # nothing overlaps that much: more steps kept
+    assert nms.step.max == len(dl.widgets.nms_steps(boxes, scores, 0.95))
