@@ -82,10 +82,7 @@ def train_step_throughput(model: torch.nn.Module, input_size: tuple[int, ...], b
     y = torch.zeros(batch, dtype=torch.long, device=device)
 
     def step():
-        out = model(x)
-        out = out.logits if hasattr(out, "logits") else out  # torchvision's aux-logit tuples
-        out = out[0] if isinstance(out, (tuple, list)) else out  # dcnn_lib's (logits, aux...) tuples
-        out = out["out"] if isinstance(out, dict) else out
+        out, _ = dl.train.split_outputs(model(x))   # logits of aux-head tuples and {"out": ...} dicts
         target = y if out.ndim == 2 else torch.zeros(out.shape[0], *out.shape[2:], dtype=torch.long, device=device)
         torch.nn.functional.cross_entropy(out, target).backward()     # dense targets for segmentation
         opt.step()

@@ -54,8 +54,8 @@ def fit(model: nn.Module, train_loader: Iterable, epochs: int, *, optimizer: str
 
     The model must follow the contract (a dict of losses in training mode). ``optimizer``,
     ``lr``, ``schedule``, ``weight_decay``, ``momentum`` are as in :func:`dcnn_lib.train.fit`
-    (the schedule is stepped every batch; a run of fewer than 8 steps, too short for the
-    one-cycle warm-up, anneals with ``"cosine"``). Only the target fields the model declares in
+    (the schedule is stepped every batch; :func:`dcnn_lib.train.fit`'s schedule, which keeps
+    the rate constant on runs too short for a one-cycle warm-up). Only the target fields the model declares in
     ``target_keys`` are moved to the device. ``callbacks``: ``f(epoch, history)`` after every
     epoch (e.g. to save the model).
     """
@@ -73,8 +73,6 @@ def fit(model: nn.Module, train_loader: Iterable, epochs: int, *, optimizer: str
     model.to(dev)
     params = [p for p in model.parameters() if p.requires_grad]
     opt = _make_optimizer(optimizer, params, lr, weight_decay, momentum)
-    if schedule == "onecycle" and epochs * steps_per_epoch < 8:   # too short for its warm-up phase
-        schedule = "cosine"
     sched = _make_schedule(schedule, opt, lr, epochs * steps_per_epoch)
     history = History(name=name)
     bar = None
