@@ -78,18 +78,17 @@ inputs. :func:`erf_mass` reports the radius that holds 68% / 95% of it.
 """
 from __future__ import annotations
 
-import difflib
 import html
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
 import torch.nn as nn
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from .summary import _row_modules, _tensors, _text_table
+from .summary import RowTable, _row_modules, _tensors, _text_table
 
 # ---- the recurrence (Araujo et al., 2019), as pure functions ----------------------------------
 
@@ -793,7 +792,7 @@ def _fmt_shape(t: Sequence[int]) -> str:
 
 
 @dataclass
-class ReceptiveFields:
+class ReceptiveFields(RowTable):
     """What :func:`receptive_field` returns: one :class:`RFRow` per layer, in execution order.
 
     Index by position (``rf[0]``, ``rf[-1]``) or by name: a module (``rf["features.0"]``), an
@@ -813,41 +812,22 @@ class ReceptiveFields:
         for i, r in enumerate(self.rows):
             self._index[r.key] = i
 
-    def __len__(self) -> int:
-        return len(self.rows)
+    _TABLE = "receptive-field table"
 
-    def __iter__(self) -> Iterator[RFRow]:
-        return iter(self.rows)
+    def _extra_row(self, key: str) -> RFRow | None:
+        return self.aliases.get(key)             # containers are indexable too, but are not rows
 
-    def __getitem__(self, key: int | str) -> RFRow:
-        if isinstance(key, str):
-            if key in self._index:
-                return self.rows[self._index[key]]
-            if key in self.aliases:
-                return self.aliases[key]
-            close = difflib.get_close_matches(key, [*self._index, *self.aliases], n=3)
-            raise KeyError(f"no layer {key!r} in the receptive-field table" + (f"; did you mean {close}?" if close else ""))
-        return self.rows[key]
+    def _known_names(self) -> list[str]:
+        return [*self._index, *self.aliases]
 
     def __contains__(self, key: str) -> bool:
         return key in self._index or key in self.aliases
-
-    def names(self) -> list[str]:
-        """Row names (containers are indexable too, but are not rows)."""
-        return list(self._index)
 
     @property
     def unaligned(self) -> list[RFRow]:
         """Rows where paths with different strides or centres merge."""
         return [r for r in self.rows if "unaligned merge" in r.note]
 
-    def to_records(self) -> list[dict[str, Any]]:
-        return [r.as_dict() for r in self.rows]
-
-    def to_dataframe(self):
-        import pandas as pd
-
-        return pd.DataFrame(self.to_records()).set_index("name")
 
     # ---- rendering -------------------------------------------------------------------------
     _COLUMNS = ("name", "type", "output", "RF", "stride", "padding", "note")

@@ -78,10 +78,57 @@ def _fmt_shape(shape: Any) -> str:
     return " × ".join(map(str, shape))
 
 
+class RowTable:
+    """What the per-layer tables (:class:`Summary`, ``ReceptiveFields``) share: ``rows`` in
+    execution order, indexable by position or by name (``_index``: name -> position; a
+    subclass may answer more names in ``_extra_row``), iterable, and exportable."""
+
+    _TABLE = "table"   # how error messages call it
+
+    def _extra_row(self, key: str) -> Any:
+        return None
+
+    def _known_names(self) -> list[str]:
+        return list(self._index)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.rows)
+
+    def __getitem__(self, key: int | str) -> Any:
+        if isinstance(key, str):
+            if key in self._index:
+                return self.rows[self._index[key]]
+            extra = self._extra_row(key)
+            if extra is not None:
+                return extra
+            import difflib
+
+            close = difflib.get_close_matches(key, self._known_names(), n=3)
+            raise KeyError(f"no layer {key!r} in the {self._TABLE}" + (f"; did you mean {close}?" if close else ""))
+        return self.rows[key]
+
+    def names(self) -> list[str]:
+        """Row names, in execution order."""
+        return list(self._index)
+
+    def to_records(self) -> list[dict[str, Any]]:
+        return [r.as_dict() for r in self.rows]
+
+    def to_dataframe(self):
+        import pandas as pd
+
+        return pd.DataFrame(self.to_records()).set_index("name")
+
+
 @dataclass
-class Summary:
+class Summary(RowTable):
     """The table :func:`summary` returns. Index rows by position (``s[0]``, ``s[-1]``) or by
     module name (``s["features.0"]``; a repeated module's later calls are ``"name#2"``...)."""
+
+    _TABLE = "summary"
 
     model_name: str
     input_size: tuple[int, ...]
@@ -108,33 +155,6 @@ class Summary:
         """Parameters on the rows; less than ``total_params`` when a container owns parameters
         directly (e.g. a class token) or a module never runs."""
         return sum(r.params for r in self.rows)
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    def __iter__(self) -> Iterator[LayerRow]:
-        return iter(self.rows)
-
-    def __getitem__(self, key: int | str) -> LayerRow:
-        if isinstance(key, str):
-            if key not in self._index:
-                import difflib
-
-                close = difflib.get_close_matches(key, self._index, n=3)
-                raise KeyError(f"no layer {key!r} in the summary" + (f"; did you mean {close}?" if close else ""))
-            return self.rows[self._index[key]]
-        return self.rows[key]
-
-    def names(self) -> list[str]:
-        return list(self._index)
-
-    def to_records(self) -> list[dict[str, Any]]:
-        return [r.as_dict() for r in self.rows]
-
-    def to_dataframe(self):
-        import pandas as pd
-
-        return pd.DataFrame(self.to_records()).set_index("name")
 
     # ---- rendering -------------------------------------------------------------------------
     _COLUMNS = ("name", "type", "output shape", "params", "MACs", "activations")
