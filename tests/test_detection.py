@@ -19,7 +19,7 @@ from dcnn_lib.detection import (average_precision, centre_targets, conv_trunk, d
                                 fit, inflate_input_channels, match_detections, mean_average_precision,
                                 point_f1, predict, random_detections, selective_search)
 from dcnn_lib.detection.contract import DetectorContract
-from dcnn_lib.detection.yolo_loss import yolo_v1_loss
+from dcnn_lib.detection.yolo_loss import yolo_v1_loss, yolo_v1_responsible
 
 DETECTORS = dl.models.list_models(task="detection")
 TINY = dict(backbone="vgg_mini", backbone_kwargs={"width": 1 / 16, "in_channels": 1})
@@ -157,6 +157,30 @@ def test_yolo_loss_on_a_hand_built_grid():
     assert losses["loss_obj"].item() == pytest.approx((0.8 - 2 / 3) ** 2)      # (C − IoU)²
     assert losses["loss_noobj"].item() == pytest.approx(0.5 * (0.3 ** 2 + 0.4 ** 2))
     assert losses["loss_class"].item() == pytest.approx(0.2 ** 2 + 0.4 ** 2)
+
+
+
+def test_yolo_responsible_reports_what_the_grid_predicts_for_each_object():
+    S, B, C = 2, 2, 2
+    raw = torch.zeros(1, S, S, 5 * B + C)
+    target = [{"boxes": torch.tensor([[50.0, 0, 100, 50], [0, 50, 40, 90]]), "labels": torch.tensor([2, 1])}]
+    raw[0, 0, 1, 0:5] = torch.tensor([0.3, 0.5, 0.5 ** 0.5, 0.5 ** 0.5, 0.8])   # IoU 2/3 with object 1
+    raw[0, 0, 1, 10:12] = torch.tensor([0.2, 0.6])                               # class 2: right
+    raw[0, 1, 0, 5:10] = torch.tensor([0.4, 0.4, 0.4 ** 0.5, 0.4 ** 0.5, 0.9])               # predictor 2: exact box of object 2
+    raw[0, 1, 0, 10:12] = torch.tensor([0.1, 0.7])                               # class 2: wrong
+    raw[0, 1, 1, 4] = 0.4
+    out = yolo_v1_responsible(raw, target, S, B, C, (100, 100))
+    # object cells in grid order: (0, 1) then (1, 0)
+    assert torch.allclose(out["iou"], torch.tensor([2 / 3, 1.0]))
+    assert torch.allclose(out["confidence"], torch.tensor([0.8, 0.9]))
+    assert out["class_correct"].tolist() == [True, False]
+    assert len(out["empty_confidence"]) == S * S * B - 2 and out["empty_confidence"].max() == pytest.approx(0.4)
+    # the model method gives the same on images
+    model = dl.models.get("yolo_v1", num_classes=3, input_size=112, width=1 / 32, hidden=32).eval()
+    scene = [(torch.rand(3, 112, 112), {"boxes": torch.tensor([[10.0, 10, 50, 40]]), "labels": torch.tensor([3])})]
+    got = model.responsible([im for im, _ in scene], [t for _, t in scene])
+    assert got["iou"].shape == (1,) and got["class_correct"].shape == (1,)
+    assert len(got["empty_confidence"]) == 7 * 7 * 2 - 1
 
 
 # ---- anchors, IoU, NMS -------------------------------------------------------------------------
@@ -373,3 +397,25 @@ def test_fit_evaluate_and_the_random_floor(scenes):
     floor = mean_average_precision(random_detections([t for _, t in data], (64, 64), 3, seed=0),
                                    [t for _, t in data])
     assert floor.ap50 < 0.2
+
+
+def test_yolo_recipe_streams_new_scenes_and_pretrains_on_scene_objects():
+    from dcnn_lib.recipes import detection as R
+
+    yolo = R.get("yolo_v1", "smoke")
+    train, test = yolo.data(seed=0)
+    shared_train, shared_test = R.get("ssd", "smoke").data(seed=0)
+    assert isinstance(train, dl.data.FashionScenes) and len(train) == yolo.stream["smoke"]
+    assert train.seed == R.STREAM_SEED and not torch.equal(train[0][0], shared_train[0][0])
+    assert all(torch.equal(a[0], b[0]) for a, b in zip(test, shared_test))      # same test scenes
+    assert "new (streamed)" in yolo.describe()["data"] and "16 train" in R.get("ssd", "smoke").describe()["data"]
+    pre = dl.recipes.get("yolo_v1_pretraining", "smoke")
+    loader, val = pre.loaders(seed=0)
+    images, labels = next(iter(loader))
+    assert images.shape == (pre.batch_size, 3, 48, 48) and labels.min() >= 0 and labels.max() <= 9
+    assert len(loader.dataset) == 1024 and len(val.dataset) == 256
+    assert "single-object scenes" in pre.describe()["data"]
+    # its weights load into the detector's first 20 convolutions
+    net = pre.build_model()
+    model = yolo.build_model(backbone_weights=net.state_dict())
+    assert torch.equal(model.features[0].weight, net.features[0].weight)

@@ -57,3 +57,18 @@ def test_collate_and_bad_arguments(scenes):
     with pytest.raises(IndexError):
         scenes[40]
     assert "synthetic" in scenes.note and scenes.classes[0] == "background"
+
+
+def test_scene_objects_are_one_labelled_item_in_context():
+    from dcnn_lib.data import SceneObjects
+
+    plain = SceneObjects("test", n=12, seed=3, size=48, normalize=False)
+    standard = SceneObjects("test", n=12, seed=3, size=48)
+    assert len(plain) == 12 and "synthetic" in plain.note and len(plain.classes) == 10
+    for i in range(12):
+        image, label = plain[i]
+        _, target = plain.scenes[i]
+        assert image.shape == (3, 48, 48) and 0 <= image.min() and image.max() <= 1
+        assert label == int(target["labels"][0]) - 1 and len(target["labels"]) == 1
+        assert torch.allclose(standard[i][0], (image - standard.mean) / standard.std)
+    assert torch.equal(plain[5][0], SceneObjects("test", n=12, seed=3, size=48, normalize=False)[5][0])

@@ -10,13 +10,14 @@ from .fashion import (
 )
 from .loaders import BatchAugment, Resize, TensorLoader, fashion_mnist_loaders, normalize_images
 from .photos import IMAGENET_MEAN, IMAGENET_STD, list_photos, photo, photo_tensor
-from .scenes import SCENE_CLASSES, SYNTHETIC, FashionScenes, SceneConfig, collate_detection, collate_segmentation
+from .scenes import (SCENE_CLASSES, SYNTHETIC, FashionScenes, SceneConfig, SceneObjects, collate_detection,
+                     collate_segmentation)
 from .prompts import PointPromptLoader
 from .pets import PET_CLASSES, oxford_pets_segmentation
 
 __all__ = [
     "FASHION_CLASSES", "DatasetNotFoundError", "cache_dir", "fashion_mnist", "fashion_mnist_root",
     "fashion_mnist_tensors", "BatchAugment", "Resize", "TensorLoader", "fashion_mnist_loaders",
-    "normalize_images", "FashionScenes", "SceneConfig", "SCENE_CLASSES", "SYNTHETIC",
+    "normalize_images", "FashionScenes", "SceneConfig", "SceneObjects", "SCENE_CLASSES", "SYNTHETIC",
     "collate_detection", "collate_segmentation", "PointPromptLoader", "PET_CLASSES", "oxford_pets_segmentation", "IMAGENET_MEAN", "IMAGENET_STD", "list_photos", "photo", "photo_tensor",
 ]

@@ -11,6 +11,9 @@ Everything a segmentation or detection model needs comes out **exact by construc
   (``x2``/``y2`` exclusive, torchvision's convention);
 - ``labels``: ``(K,)`` int64 in ``1..10`` (0 is background, as in torchvision's detectors).
 
+:class:`SceneObjects` draws single-object scenes the same way, for classification (a
+detector's pre-training on the scenes' own domain).
+
 Train scenes use items of the Fashion-MNIST training split, test scenes items of the test
 split, so no object is seen in both. Scene ``i`` of a given ``seed`` is always the same.
 These are **synthetic** data: figures that show them say so (:data:`SYNTHETIC`).
@@ -165,3 +168,33 @@ def collate_segmentation(batch: Sequence[tuple[torch.Tensor, dict]]) -> tuple[to
     """For segmentation models: images ``(N, 3, H, W)`` and semantic masks ``(N, H, W)``."""
     images, targets = zip(*batch)
     return torch.stack(images), torch.stack([t["semantic"] for t in targets])
+
+
+class SceneObjects(torch.utils.data.Dataset):
+    """Single-object scenes for *classification*: ``objects[i]`` is ``(image, class)``.
+
+    The scenes' counterpart of ImageNet for a detector's pre-training: one Fashion-MNIST item,
+    tinted and rescaled as in :class:`FashionScenes`, on the same textured backgrounds, and its
+    class index ``0..9`` (Fashion-MNIST's). ``image``: ``(3, size, size)``, standardised with
+    ``mean``/``std`` (Fashion-MNIST's by default, as the detectors standardise their input);
+    ``normalize=False`` keeps ``[0, 1]``. Synthetic (:data:`SYNTHETIC`).
+    """
+
+    def __init__(self, split: str = "train", n: int = 10_000, seed: int = 0, size: int = 48,
+                 item_size: tuple[int, int] = (20, 40), normalize: bool = True,
+                 items: tuple[torch.Tensor, torch.Tensor] | None = None) -> None:
+        from .fashion import MEAN, STD
+
+        self.scenes = FashionScenes(split, n=n, seed=seed, items=items, size=size, objects=(1, 1),
+                                    item_size=item_size)
+        self.mean, self.std = (MEAN, STD) if normalize else (0.0, 1.0)
+        self.classes, self.note = CLASSES, SYNTHETIC
+
+    def __len__(self) -> int:
+        return len(self.scenes)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        image, target = self.scenes[index]
+        if len(target["labels"]) != 1:           # an item with no pixel above the mask threshold
+            raise RuntimeError(f"SceneObjects: scene {index} of seed {self.scenes.seed} has no object")
+        return (image - self.mean) / self.std, int(target["labels"][0]) - 1

@@ -46,20 +46,15 @@ def _pred_boxes(raw: torch.Tensor, S: int, B: int, size: tuple[int, int]) -> tor
     return torch.stack([cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2], -1)
 
 
-def yolo_v1_loss(raw: torch.Tensor, targets: list[dict[str, torch.Tensor]], S: int, B: int, C: int,
-                 image_size: tuple[int, int], lambda_coord: float = 5.0,
-                 lambda_noobj: float = 0.5) -> dict[str, torch.Tensor]:
-    """The four terms of eq. 3 for ``raw`` ``(N, S, S, 5B + C)`` and ``targets`` (boxes in
-    the pixels of the ``image_size`` input, labels in ``1..C``). Returns
-    ``{"loss_coord", "loss_obj", "loss_noobj", "loss_class"}`` (each already weighted)."""
-    n = raw.shape[0]
+def _grid_targets(boxes: torch.Tensor, targets: list[dict[str, torch.Tensor]], S: int, B: int, C: int,
+                  image_size: tuple[int, int]) -> tuple[torch.Tensor, ...]:
+    """The grid's targets for predicted ``boxes`` ``(N, S, S, B, 4)``: ``resp`` ``(N, S, S, B)``
+    (the responsible predictors), ``obj_cell`` ``(N, S, S)``, ``t_xywh`` ``(N, S, S, B, 4)``,
+    ``t_iou`` ``(N, S, S, B)`` and ``t_cls`` ``(N, S, S, C)``."""
+    n = boxes.shape[0]
     h, w = image_size
-    dev, dt = raw.device, raw.dtype
-    pred = raw[..., :5 * B].reshape(n, S, S, B, 5)
-    cls = raw[..., 5 * B:]
-    boxes = _pred_boxes(raw, S, B, image_size)
-
-    resp = torch.zeros(n, S, S, B, dtype=torch.bool, device=dev)   # responsible predictors
+    dev, dt = boxes.device, boxes.dtype
+    resp = torch.zeros(n, S, S, B, dtype=torch.bool, device=dev)
     obj_cell = torch.zeros(n, S, S, dtype=torch.bool, device=dev)
     t_xywh = torch.zeros(n, S, S, B, 4, device=dev, dtype=dt)
     t_iou = torch.zeros(n, S, S, B, device=dev, dtype=dt)
@@ -83,8 +78,21 @@ def yolo_v1_loss(raw: torch.Tensor, targets: list[dict[str, torch.Tensor]], S: i
             t_iou[k, i, j, b] = ious[b]
             t_xywh[k, i, j, b] = torch.tensor([cx - j, cy - i, ((x2 - x1) / w) ** 0.5, ((y2 - y1) / h) ** 0.5],
                                               device=dev, dtype=dt)
-            t_cls[k, i, j] = 0
             t_cls[k, i, j, int(labels[g]) - 1] = 1
+    return resp, obj_cell, t_xywh, t_iou, t_cls
+
+
+def yolo_v1_loss(raw: torch.Tensor, targets: list[dict[str, torch.Tensor]], S: int, B: int, C: int,
+                 image_size: tuple[int, int], lambda_coord: float = 5.0,
+                 lambda_noobj: float = 0.5) -> dict[str, torch.Tensor]:
+    """The four terms of eq. 3 for ``raw`` ``(N, S, S, 5B + C)`` and ``targets`` (boxes in
+    the pixels of the ``image_size`` input, labels in ``1..C``). Returns
+    ``{"loss_coord", "loss_obj", "loss_noobj", "loss_class"}`` (each already weighted)."""
+    n = raw.shape[0]
+    pred = raw[..., :5 * B].reshape(n, S, S, B, 5)
+    cls = raw[..., 5 * B:]
+    resp, obj_cell, t_xywh, t_iou, t_cls = _grid_targets(_pred_boxes(raw, S, B, image_size), targets, S, B, C,
+                                                         image_size)
     conf = pred[..., 4]
     loss_coord = lambda_coord * ((pred[..., :4] - t_xywh) ** 2).sum(-1)[resp].sum()
     loss_obj = ((conf - t_iou) ** 2)[resp].sum()
@@ -92,6 +100,23 @@ def yolo_v1_loss(raw: torch.Tensor, targets: list[dict[str, torch.Tensor]], S: i
     loss_class = ((cls - t_cls) ** 2).sum(-1)[obj_cell].sum()
     return {"loss_coord": loss_coord / n, "loss_obj": loss_obj / n, "loss_noobj": loss_noobj / n,
             "loss_class": loss_class / n}
+
+
+@torch.no_grad()
+def yolo_v1_responsible(raw: torch.Tensor, targets: list[dict[str, torch.Tensor]], S: int, B: int, C: int,
+                        image_size: tuple[int, int]) -> dict[str, torch.Tensor]:
+    """What the grid predicts for each object it is trained on: for every object cell (one
+    object per cell, as in the loss), the responsible predictor's ``iou`` with the object, its
+    ``confidence``, and ``class_correct`` (the cell's highest class score is the object's
+    class); plus ``empty_confidence``, the confidences of all predictors that are responsible
+    for nothing. Tells which part of the loss a model has not learned yet."""
+    n = raw.shape[0]
+    conf = raw[..., :5 * B].reshape(n, S, S, B, 5)[..., 4]
+    resp, obj_cell, _, t_iou, t_cls = _grid_targets(_pred_boxes(raw, S, B, image_size), targets, S, B, C,
+                                                    image_size)
+    return {"iou": t_iou[resp], "confidence": conf[resp],
+            "class_correct": raw[..., 5 * B:].argmax(-1)[obj_cell] == t_cls.argmax(-1)[obj_cell],
+            "empty_confidence": conf[~resp]}
 
 
 def yolo_v1_decode(raw: torch.Tensor, S: int, B: int, C: int, image_size: tuple[int, int],

@@ -51,7 +51,7 @@ import torch.nn as nn
 from torchvision.models.detection.transform import GeneralizedRCNNTransform
 
 from ...detection.contract import DetectorContract, check_detection_inputs
-from ...detection.yolo_loss import yolo_v1_decode, yolo_v1_loss
+from ...detection.yolo_loss import yolo_v1_decode, yolo_v1_loss, yolo_v1_responsible
 from ...layers import guard_inputs
 from ...registry import register_model
 
@@ -210,6 +210,17 @@ class YOLOv1(DetectorContract, nn.Module):
         check_detection_inputs(self.detector_name, self, images, None, training=False)
         batch, _ = self.transform(list(images))
         return self._raw(batch.tensors)
+
+    @torch.no_grad()
+    def responsible(self, images: Sequence[torch.Tensor], targets: Sequence[dict]) -> dict[str, torch.Tensor]:
+        """Per object the grid is trained on: the responsible predictor's ``iou`` and
+        ``confidence``, whether its cell's class is right (``class_correct``), and the
+        confidences of the other predictors (``empty_confidence``); see
+        :func:`~dcnn_lib.detection.yolo_loss.yolo_v1_responsible`. Call in eval mode."""
+        check_detection_inputs(self.detector_name, self, images, targets, training=True)
+        batch, resized = self.transform(list(images), [{k: t[k] for k in ("boxes", "labels")} for t in targets])
+        return yolo_v1_responsible(self._raw(batch.tensors), resized, self.S, self.B, self.num_classes,
+                                   (self.input_size, self.input_size))
 
     def forward(self, images, targets=None):
         images = self.check_inputs(images, targets)
