@@ -197,7 +197,10 @@ def nms_steps(boxes, scores, iou_threshold: float = 0.5) -> list[dict[str, Any]]
     return steps
 
 
-def _draw_box(ax, box, color: str, lw: float = 1.5, ls: str = "-", label: str | None = None, alpha: float = 1.0) -> None:
+def draw_box(ax, box, color: str, lw: float = 1.5, ls: str = "-", label: str | None = None, alpha: float = 1.0) -> None:
+    """Draw one ``(x1, y1, x2, y2)`` box (pixels) on the matplotlib axes ``ax``: an unfilled
+    rectangle of ``color``, line width ``lw`` and style ``ls``, with an optional ``label`` tag
+    at its top-left corner."""
     import matplotlib.patches as patches
 
     x1, y1, x2, y2 = [float(v) for v in box]
@@ -225,8 +228,8 @@ def iou_figure(box_a, box_b, image=None, ax=None):
     if ix2 > ix1 and iy2 > iy1:
         ax.add_patch(patches.Rectangle((float(ix1), float(iy1)), float(ix2 - ix1), float(iy2 - iy1),
                                        color="#fdae61", alpha=0.6))
-    _draw_box(ax, a, "#2c7bb6", 2, label="A")
-    _draw_box(ax, b, "#d7191c", 2, label="B")
+    draw_box(ax, a, "#2c7bb6", 2, label="A")
+    draw_box(ax, b, "#d7191c", 2, label="B")
     inter = max(float(ix2 - ix1), 0) * max(float(iy2 - iy1), 0)
     union = float((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1])) - inter
     value = float(box_iou(a[None], b[None])[0, 0])
@@ -261,17 +264,17 @@ def nms_step_figure(image, boxes, scores, iou_threshold: float = 0.5, step: int 
     step = int(np.clip(step, 0, len(steps)))
     if step == 0:
         for j in range(n):
-            _draw_box(ax, boxes[j], "0.85", 1)
+            draw_box(ax, boxes[j], "0.85", 1)
         title = f"{n} candidate boxes"
     else:
         s = steps[step - 1]
         for j in s["remaining"]:
-            _draw_box(ax, boxes[j], "0.85", 1)
+            draw_box(ax, boxes[j], "0.85", 1)
         for j in s["kept"][:-1]:
-            _draw_box(ax, boxes[j], "#1a9641", 1.5, label=f"{float(scores[j]):.2f}")
+            draw_box(ax, boxes[j], "#1a9641", 1.5, label=f"{float(scores[j]):.2f}")
         for j, v in zip(s["suppressed"], s["ious"]):
-            _draw_box(ax, boxes[j], "#d7191c", 1.2, ls="--", label=f"IoU {v:.2f}")
-        _draw_box(ax, boxes[s["keep"]], "#2c7bb6", 2.5, label=f"keep {float(scores[s['keep']]):.2f}")
+            draw_box(ax, boxes[j], "#d7191c", 1.2, ls="--", label=f"IoU {v:.2f}")
+        draw_box(ax, boxes[s["keep"]], "#2c7bb6", 2.5, label=f"keep {float(scores[s['keep']]):.2f}")
         title = (f"step {step}/{len(steps)}: keep the best, suppress {len(s['suppressed'])} "
                  f"(IoU > {iou_threshold:g}); {len(s['remaining'])} left")
     ax.set_title(title, fontsize=9)
@@ -351,7 +354,7 @@ class NMSExplorer:
         return self.widget._repr_mimebundle_(**kwargs)
 
 
-__all__ += ["nms_steps", "iou_figure", "nms_step_figure", "nms_static_figure", "candidate_boxes", "NMSExplorer"]
+__all__ += ["draw_box", "nms_steps", "iou_figure", "nms_step_figure", "nms_static_figure", "candidate_boxes", "NMSExplorer"]
 
 
 # --- Local response normalisation (chapter "AlexNet, LRN and ZFNet") --------------------------
