@@ -14,8 +14,8 @@ pooling + FC as a classifier; the recipe ``yolo_v1_pretraining``), on single-obj
 (:class:`dcnn_lib.data.SceneObjects`: one item on the scenes' textures, as ImageNet's photographs
 show one object in its surroundings); pre-trained on plain Fashion-MNIST instead, its AP@0.5 was
 0.171 against 0.225 (two runs each, book scale, with a 512-wide FC layer). A 1024-wide FC
-layer reached 0.224 in the chapter's run against 0.198, in 423 s of training instead of 259-299 s. UD-Net
-(R2U-Net) is trained from scratch, as in its paper.
+layer reached 0.224 in the chapter's run against 0.198, in 423 s of training instead of
+259-299 s. UD-Net (R2U-Net) is trained from scratch, as in its paper.
 
 **The runs.** :class:`DetectionRecipe` holds a detector's book-scale configuration (the
 paper's design at the scenes' size: strides, anchors and widths scaled down, said in
@@ -177,11 +177,9 @@ class DetectionRecipe(Recipe):
         return model, history
 
     def describe(self) -> dict[str, Any]:
-        n = dict(SCENES[self.scale] if self.dataset == "scenes" else NUCLEI[self.scale])
+        n = SCENES[self.scale] if self.dataset == "scenes" else NUCLEI[self.scale]
         what = f"scenes of {SIZE}×{SIZE}" if self.dataset == "scenes" else f"nuclei crops of {NUCLEI['size']}²"
-        train = f"{n['train']} train"
-        if self.stream is not None:
-            train = f"{self.stream[self.scale]:,} new (streamed) train"
+        train = f"{n['train']} train" if self.stream is None else f"{self.stream[self.scale]:,} new (streamed) train"
         return {"name": self.name, "model": self.model, "epochs": self.n_epochs, "batch_size": self.batch_size,
                 "optimizer": self.optimizer, "lr": self.lr, "schedule": self.schedule,
                 "data": f"{train} / {n['test']} test {what}",
