@@ -139,7 +139,17 @@ def online(host: str = "download.pytorch.org", port: int = 443, timeout: float =
         return False
 
 
+DRY_RUN_STEPS = 2
+
+
+def dry_run() -> bool:
+    """True when ``DCNN_DRY_RUN`` is set (not ``0``): every training, evaluation and long loop of
+    the library stops after :data:`DRY_RUN_STEPS` steps, while sizes, models and data paths stay
+    those of the scale. CI executes every chapter at ``full`` this way on a CPU."""
+    return os.environ.get("DCNN_DRY_RUN", "").strip() not in ("", "0")
+
+
 __all__: list[Any] = [
-    "SCALES", "device", "resolve_scale", "pick", "seed_everything", "versions",
-    "describe_device", "provenance", "setup", "online",
+    "SCALES", "DRY_RUN_STEPS", "device", "resolve_scale", "pick", "seed_everything", "versions",
+    "describe_device", "provenance", "setup", "online", "dry_run",
 ]

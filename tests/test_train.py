@@ -7,7 +7,8 @@ import torch.nn as nn
 
 import dcnn_lib as dl
 from dcnn_lib.data import BatchAugment, TensorLoader
-from dcnn_lib.train import History, confusion_matrix, evaluate, fit, predict
+from dcnn_lib.metrics import confusion_matrix
+from dcnn_lib.train import History, evaluate, fit, predict
 
 
 def blobs(n=256, seed=0):
@@ -73,7 +74,7 @@ def test_resume_after_interruption_gives_the_same_weights(tmp_path):
 def test_checkpoint_of_another_run_is_refused(tmp_path):
     train, _ = loaders()
     fit(small_net(), train, 1, checkpoint=tmp_path / "c.pt", progress=False)
-    with pytest.raises(ValueError, match="written by a run of 1 epochs"):
+    with pytest.raises(ValueError, match=r"epochs: 1 in the checkpoint, 2 now.*resume=False"):
         fit(small_net(), train, 2, checkpoint=tmp_path / "c.pt", progress=False)
     h = fit(small_net(), train, 2, checkpoint=tmp_path / "c.pt", resume=False, progress=False)
     assert len(h) == 2
@@ -102,8 +103,12 @@ def test_diverging_loss_stops_with_a_clear_error():
 
 def test_sgd_cosine_and_progress_bar_run(capsys):
     train, test = loaders()
-    h = fit(small_net(), train, 2, val_loader=test, optimizer="sgd", lr=0.05, schedule="cosine")
+    h = fit(small_net(), train, 2, val_loader=test, optimizer="sgd", lr=0.05, schedule="cosine", name="blobs")
     assert len(h) == 2 and h.last["lr"] < 0.05
+    bar = capsys.readouterr().err                  # tqdm writes to stderr outside notebooks
+    assert "blobs" in bar and f"{2 * len(train)}/{2 * len(train)}" in bar and "epoch 2/2" in bar
+    fit(small_net(), train, 1, progress=False)
+    assert capsys.readouterr().err == ""
 
 
 def test_evaluate_predict_confusion():
@@ -116,7 +121,8 @@ def test_evaluate_predict_confusion():
     assert math.isclose(m["acc"], (logits.argmax(1) == targets).float().mean().item())
     cm = confusion_matrix(logits, targets, 2)
     assert cm.sum() == 64 and cm.trace() == (logits.argmax(1) == targets).sum()
-    assert torch.equal(confusion_matrix(torch.tensor([0, 1, 1]), torch.tensor([0, 0, 1])),
+    assert dl.train.confusion_matrix is confusion_matrix          # one function, in metrics
+    assert torch.equal(confusion_matrix(torch.tensor([0, 1, 1]), torch.tensor([0, 0, 1]), 2),
                        torch.tensor([[1, 1], [0, 1]]))
 
 

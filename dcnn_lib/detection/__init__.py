@@ -16,7 +16,7 @@ from .backbones import (RegionCNN, classifier_head, conv_trunk, fpn_backbone, in
 from .centre_maps import centre_targets, decode_centre_maps, find_peaks
 from .contract import DetectorContract, check_detection_inputs
 from .draw import draw_detections, show_detections
-from .engine import (DetectionReport, detection_loader, evaluate, fit, predict,
+from .engine import (DetectionReport, DetectionStep, detection_loader, evaluate, fit, predict,
                      random_detections, throughput)
 from .metrics import (COCO_IOUS, DetectionMetrics, average_precision, mask_iou, match_detections,
                       mean_average_precision, point_f1, precision_recall)
@@ -27,7 +27,7 @@ from .warp import RegionWarp, dilate_boxes
 __all__ = [
     "RegionCNN", "classifier_head", "conv_trunk", "fpn_backbone", "inflate_input_channels", "registry_classifier",
     "two_stage_parts", "centre_targets", "decode_centre_maps", "find_peaks", "DetectorContract",
-    "check_detection_inputs", "draw_detections", "show_detections", "DetectionReport",
+    "check_detection_inputs", "draw_detections", "show_detections", "DetectionReport", "DetectionStep",
     "detection_loader", "evaluate", "fit", "predict", "random_detections", "throughput", "COCO_IOUS",
     "DetectionMetrics", "average_precision", "mask_iou", "match_detections", "mean_average_precision", "point_f1",
     "precision_recall", "ExternalProposals", "SelectiveSearch", "selective_search", "SingleScaleRoIPool",
