@@ -61,6 +61,20 @@ class Resize:
         return f"Resize({self.size})"
 
 
+def shard_indices(order: torch.Tensor, rank: int, num_replicas: int) -> torch.Tensor:
+    """Rank ``rank``'s share of the sample order ``order`` among ``num_replicas`` processes, as
+    ``DistributedSampler`` takes it: ``order`` padded with its first samples to a multiple of
+    ``num_replicas``, then every ``num_replicas``-th position from ``rank``. Shards are disjoint
+    (but for the padding), cover ``order`` and have the same length."""
+    n = len(order)
+    if not 0 <= rank < num_replicas:
+        raise ValueError(f"shard: rank must be in 0..{num_replicas - 1}, got {rank}")
+    if n == 0 or num_replicas == 1:
+        return order
+    total = -(-n // num_replicas) * num_replicas
+    return torch.cat([order, order.repeat(-(-total // n))[:total - n]])[rank::num_replicas]
+
+
 class TensorLoader:
     """Iterate ``(images, labels)`` mini-batches over in-memory tensors.
 
@@ -114,8 +128,7 @@ class TensorLoader:
         multiple of ``num_replicas``, rank ``r`` taking positions ``r, r + R, r + 2R...``. The
         shards are disjoint and cover the data (a few samples repeat when ``num_replicas``
         does not divide it), and every rank has the same number of batches."""
-        if not 0 <= rank < num_replicas:
-            raise ValueError(f"TensorLoader.shard: rank must be in 0..{num_replicas - 1}, got {rank}")
+        shard_indices(torch.arange(0), rank, num_replicas)       # checks the arguments
         self.rank, self.num_replicas = rank, num_replicas
 
     def _shard_size(self) -> int:
@@ -131,9 +144,8 @@ class TensorLoader:
         g = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
         n = len(self.images)
         order = torch.randperm(n, generator=g) if self.shuffle else torch.arange(n)
-        if self.num_replicas > 1 and n:
-            total = self._shard_size() * self.num_replicas
-            order = torch.cat([order, order.repeat(-(-total // n))[:total - n]])[self.rank::self.num_replicas]
+        if self.num_replicas > 1:
+            order = shard_indices(order, self.rank, self.num_replicas)
             g = torch.Generator().manual_seed((self.seed * 100_003 + self.epoch) * 1_009 + self.rank)
         return order, g
 

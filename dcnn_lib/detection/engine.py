@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 import torch
 import torch.nn as nn
 
+from ..data.loaders import shard_indices
 from ..runtime import DRY_RUN_STEPS, dry_run
 from ..train.steps import StepContext, StepOutput
 from .metrics import DetectionMetrics, mean_average_precision
@@ -28,13 +29,49 @@ if TYPE_CHECKING:
     from ..train import History
 
 
+class EpochShuffle(torch.utils.data.Sampler):
+    """Shuffled sample indices whose order in epoch ``e`` depends on ``(seed, e)`` alone: the
+    order a ``DataLoader(shuffle=True, generator=torch.Generator().manual_seed(seed))`` gives
+    in its pass number ``e`` (its draws are replayed), so a run resumed at epoch ``e`` reads
+    what an uninterrupted one would. ``set_epoch`` (called by :func:`dcnn_lib.train.fit`)
+    picks the epoch; without it every pass advances one. ``shard`` keeps one process's share
+    (:func:`dcnn_lib.data.loaders.shard_indices`) under ``torchrun``."""
+
+    def __init__(self, n: int, seed: int = 0) -> None:
+        self.n, self.seed, self.epoch, self._epoch_set = n, seed, 0, False
+        self.rank, self.num_replicas = 0, 1
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch, self._epoch_set = epoch, True
+
+    def shard(self, rank: int, num_replicas: int) -> None:
+        shard_indices(torch.arange(0), rank, num_replicas)       # checks the arguments
+        self.rank, self.num_replicas = rank, num_replicas
+
+    def __len__(self) -> int:
+        return -(-self.n // self.num_replicas)
+
+    def __iter__(self):
+        g = torch.Generator().manual_seed(self.seed)
+        sampler = torch.utils.data.RandomSampler(range(self.n), generator=g)
+        for _ in range(self.epoch + 1):
+            torch.empty((), dtype=torch.int64).random_(generator=g)   # a DataLoader's base seed draw
+            order = torch.tensor(list(sampler), dtype=torch.long)
+        if not self._epoch_set:
+            self.epoch += 1
+        self._epoch_set = False
+        return iter(shard_indices(order, self.rank, self.num_replicas).tolist())
+
+
 def detection_loader(dataset, batch_size: int = 8, shuffle: bool = False, seed: int = 0,
                      num_workers: int = 0) -> torch.utils.data.DataLoader:
-    """A ``DataLoader`` of ``(list of images, list of targets)`` batches (seeded shuffling)."""
+    """A ``DataLoader`` of ``(list of images, list of targets)`` batches; ``shuffle``: in an
+    order seeded by ``(seed, epoch)`` (:class:`EpochShuffle`)."""
     from ..data import collate_detection
 
-    gen = torch.Generator().manual_seed(seed)
-    return torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, generator=gen,
+    sampler = EpochShuffle(len(dataset), seed) if shuffle else None
+    return torch.utils.data.DataLoader(dataset, batch_size=batch_size, sampler=sampler,
+                                       generator=torch.Generator().manual_seed(seed),
                                        collate_fn=collate_detection, num_workers=num_workers)
 
 
@@ -202,5 +239,5 @@ def throughput(model: nn.Module, images: Sequence[torch.Tensor], batch_size: int
     return len(images) / max(time.perf_counter() - t0, 1e-9)
 
 
-__all__ = ["DetectionReport", "DetectionStep", "detection_loader", "fit", "predict", "evaluate",
+__all__ = ["DetectionReport", "DetectionStep", "EpochShuffle", "detection_loader", "fit", "predict", "evaluate",
            "random_detections", "throughput"]

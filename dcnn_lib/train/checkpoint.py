@@ -114,9 +114,8 @@ def load_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict[
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except (pickle.UnpicklingError, EOFError, RuntimeError, ValueError, zipfile.BadZipFile, OSError) as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise DcnnValueError(f"checkpoint {path} is not a readable torch checkpoint ({first[:120]}); "
-                             f"{_AGAIN}") from None
+        raise DcnnValueError(f"checkpoint {path} is not a readable torch checkpoint (damaged, cut short, or "
+                             f"another kind of file: torch.load raised {type(e).__name__}); {_AGAIN}") from None
     missing = [k for k in KEYS if k not in state] if isinstance(state, dict) else list(KEYS)
     if missing:
         raise DcnnValueError(f"checkpoint {path} was not written by dcnn_lib.train.fit (no "

@@ -62,12 +62,14 @@ def device(world: World) -> torch.device:
 
 def shard(loader: Any, world: World) -> None:
     """Give this rank its shard of ``loader``: :class:`~dcnn_lib.data.TensorLoader` (and
-    wrappers that forward ``shard``) are sharded here; a ``DataLoader`` must already carry a
+    wrappers that forward ``shard``) and a ``DataLoader`` whose sampler has ``shard`` (the
+    detection loader's) are sharded here; another ``DataLoader`` must already carry a
     ``DistributedSampler``. Anything else would train every rank on the whole data."""
-    if hasattr(loader, "shard"):
-        loader.shard(world.rank, world.size)
-        return
     sampler = getattr(loader, "sampler", None)
+    for shardable in (loader, sampler):
+        if hasattr(shardable, "shard"):
+            shardable.shard(world.rank, world.size)
+            return
     if isinstance(sampler, torch.utils.data.distributed.DistributedSampler):
         return
     raise DcnnValueError(
