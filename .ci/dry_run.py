@@ -38,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("notebooks", nargs="*", default=[str(ROOT / "chapters" / "*.ipynb")])
     ap.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
+    ap.add_argument("--keep", metavar="DIR", help="keep the executed notebooks in DIR (outside chapters/)")
     args = ap.parse_args(argv)
     paths = sorted({Path(p).resolve() for pattern in args.notebooks for p in glob.glob(pattern)})
     missing = [pattern for pattern in args.notebooks if not glob.glob(pattern)]
@@ -46,9 +47,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     os.environ.update(DCNN_SCALE="full", DCNN_DRY_RUN="1", DCNN_OFFLINE="1")
     t_all, failures = time.perf_counter(), []
+    if args.keep and Path(args.keep).resolve().is_relative_to(ROOT / "chapters"):
+        print("--keep must not be inside chapters/ (the committed notebooks)")
+        return 2
     with tempfile.TemporaryDirectory(prefix="dcnn-full-dry-") as tmp:
+        folder = Path(args.keep or tmp)
+        folder.mkdir(parents=True, exist_ok=True)
         for nb in paths:
-            ok, seconds, error = run(nb, Path(tmp), args.timeout)
+            ok, seconds, error = run(nb, folder, args.timeout)
             print(f"{'ok    ' if ok else 'FAILED'} {nb.relative_to(ROOT) if nb.is_relative_to(ROOT) else nb} "
                   f"(full, dry run) in {seconds:.0f}s" + (f": {error}" if error else ""), flush=True)
             if not ok:

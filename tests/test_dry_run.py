@@ -7,6 +7,7 @@ import torch.nn as nn
 import dcnn_lib as dl
 from dcnn_lib.data import TensorLoader
 from dcnn_lib.runtime import DRY_RUN_STEPS
+from dcnn_lib.train.evaluation import DRY_RUN_SAMPLES
 
 
 class Counting:
@@ -46,8 +47,9 @@ def test_fit_evaluate_and_predict_take_a_couple_of_steps(monkeypatch, tmp_path):
     with pytest.raises(ValueError, match="cannot be written"):                # ... but checks its folder
         (tmp_path / "file").write_text("")
         dl.train.fit(net(), data(), 30, progress=False, checkpoint=tmp_path / "file" / "c.pt")
-    logits, targets = dl.train.predict(net(), data())
-    assert logits.shape == (DRY_RUN_STEPS * 16, 2) and len(targets) == DRY_RUN_STEPS * 16
+    logits, targets = dl.train.predict(net(), TensorLoader(torch.randn(500, 1, 4, 4), torch.zeros(500).long(), 100))
+    n = DRY_RUN_STEPS * DRY_RUN_SAMPLES            # evaluation batches are cut short too
+    assert logits.shape == (n, 2) and len(targets) == n
     monkeypatch.setenv("DCNN_DRY_RUN", "0")
     assert len(dl.train.fit(net(), data(), 3, progress=False)) == 3
 

@@ -186,7 +186,7 @@ def test_a_loader_with_a_length_that_yields_nothing():
 
 
 @pytest.mark.parametrize("labels, kind, named", [
-    (lambda y: y.float(), "DcnnTypeError", "must be int64.*float32"),
+    (lambda y: y.float(), "DcnnTypeError", r"must be int64.*float32.*probabilities of the logits' shape"),
     (lambda y: y.int(), "DcnnTypeError", r"must be int64.*int32.*\.long\(\)"),
     (lambda y: y + 5, "DcnnValueError", r"0\.\.1 for a model with 2 outputs, got labels 5\.\.6"),
     (lambda y: y - 1, "DcnnValueError", r"got labels -1\.\.0"),
@@ -197,6 +197,13 @@ def test_labels_that_are_not_classes(labels, kind, named):
         fit(small_net(), TensorLoader(x, labels(y), batch_size=16), 1, progress=False)
     with named_error(kind, named):
         evaluate(small_net(), TensorLoader(x, labels(y), batch_size=16))
+
+
+def test_class_probabilities_are_targets_too():
+    x, y = blobs()
+    soft = nn.functional.one_hot(y, 2).float() * 0.9 + 0.05
+    h = fit(small_net(), TensorLoader(x, soft, batch_size=16), 1, progress=False)
+    assert h.last["train_loss"] > 0
 
 
 def test_dense_labels_out_of_range_name_the_ignore_label():

@@ -14,10 +14,29 @@ from ..runtime import DRY_RUN_STEPS, dry_run
 from .steps import autocast, call_model, check_labels, cross_entropy, hits, split_outputs, to_device
 
 
-def dry_run_batches(loader: Iterable) -> Iterable:
-    """``loader``, or its first :data:`~dcnn_lib.runtime.DRY_RUN_STEPS` batches under
-    ``DCNN_DRY_RUN`` (see :func:`dcnn_lib.runtime.dry_run`)."""
-    return itertools.islice(loader, DRY_RUN_STEPS) if dry_run() else loader
+# Under DCNN_DRY_RUN an evaluation also keeps only the first samples of each batch: test loaders
+# of 1,000 images a batch through a full-size network would cost more than the whole dry run.
+DRY_RUN_SAMPLES = 16
+
+
+def _head(batch: Any, n: int) -> Any:
+    if isinstance(batch, torch.Tensor):
+        return batch[:n]
+    if isinstance(batch, dict):
+        return {k: _head(v, n) for k, v in batch.items()}
+    if isinstance(batch, (list, tuple)):
+        return type(batch)(_head(v, n) for v in batch)
+    return batch
+
+
+def dry_run_batches(loader: Iterable, samples: int | None = None) -> Iterable:
+    """``loader``, or under ``DCNN_DRY_RUN`` (:func:`dcnn_lib.runtime.dry_run`) its first
+    :data:`~dcnn_lib.runtime.DRY_RUN_STEPS` batches, each cut to its first ``samples`` samples
+    when ``samples`` is given."""
+    if not dry_run():
+        return loader
+    batches = itertools.islice(loader, DRY_RUN_STEPS)
+    return batches if samples is None else (_head(b, samples) for b in batches)
 
 
 def _device_of(model: nn.Module, device: torch.device | str | None) -> torch.device:
@@ -53,7 +72,7 @@ def predict(model: nn.Module, loader: Iterable, device: torch.device | str | Non
     use_amp = dev.type == "cuda" if amp == "auto" else bool(amp)
     logits, targets = [], []
     with eval_mode(model):
-        for x, y in dry_run_batches(loader):
+        for x, y in dry_run_batches(loader, DRY_RUN_SAMPLES):
             logits.append(_forward(model, x, dev, use_amp)[1].float().cpu())
             targets.append(y.cpu())
     return torch.cat(logits), torch.cat(targets)
@@ -75,10 +94,10 @@ def evaluate(model: nn.Module, loader: Iterable, device: torch.device | str | No
     raw_loss = getattr(loss_fn, "takes_raw_output", False)
     total, n, correct, counted = 0.0, 0, 0, 0
     with eval_mode(model):
-        for x, y in dry_run_batches(loader):
+        for x, y in dry_run_batches(loader, DRY_RUN_SAMPLES):
             raw, out = _forward(model, x, dev, dev.type == "cuda")
             if loss_fn is None:
-                check_labels(y, out.shape[1], "evaluate")
+                check_labels(y, out, "evaluate")
             y = y.to(dev)
             loss = loss_fn(raw, y) if raw_loss else (loss_fn or cross_entropy)(out.float(), y)
             total += float(loss) * len(y)
@@ -93,4 +112,4 @@ def evaluate(model: nn.Module, loader: Iterable, device: torch.device | str | No
     return result
 
 
-__all__ = ["dry_run_batches", "eval_mode", "evaluate", "predict"]
+__all__ = ["DRY_RUN_SAMPLES", "dry_run_batches", "eval_mode", "evaluate", "predict"]

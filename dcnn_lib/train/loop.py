@@ -85,7 +85,8 @@ class _Run:
         self.net.train()
         dev = self.ctx.device
         # Sums stay on the device (no synchronisation per batch); counts are known on the host.
-        loss, correct = torch.zeros((), dtype=torch.float64, device=dev), torch.zeros((), dtype=torch.float64, device=dev)
+        loss = torch.zeros((), dtype=torch.float64, device=dev)
+        correct = torch.zeros_like(loss)
         seen = counted = 0
         terms: dict[str, torch.Tensor] = {}
         for batch in dry_run_batches(loader):
@@ -102,8 +103,8 @@ class _Run:
         sums = torch.stack([loss, correct, loss.new_tensor(seen), loss.new_tensor(counted), *terms.values()])
         loss, correct, seen, counted, *term_sums = ddp.all_sum(sums, self.world).tolist()
         if seen == 0:
-            raise DcnnValueError(f"fit: train_loader has len() {len(loader)} but yielded no batch in epoch "  # type: ignore[arg-type]
-                                 f"{epoch + 1} (an exhausted iterator? a loader must be re-iterable)")
+            raise DcnnValueError(f"fit: train_loader has len() {len(loader)} but yielded no batch in "  # type: ignore
+                                 f"epoch {epoch + 1} (an exhausted iterator? a loader must be re-iterable)")
         return {"epoch": epoch + 1, "train_loss": loss / seen,
                 "train_acc": correct / counted if counted else math.nan, "lr": self.lr,
                 **{k: v / seen for k, v in zip(terms, term_sums)}}

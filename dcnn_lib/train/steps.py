@@ -84,18 +84,24 @@ def autocast(dev: torch.device, enabled: bool):
 
 def cross_entropy(logits: torch.Tensor, y: torch.Tensor, label_smoothing: float = 0.0) -> torch.Tensor:
     """The library's one default loss: cross-entropy; dense labels ``(N, H, W)`` skip
-    ``IGNORE_INDEX`` (255) pixels (object borders in VOC, Pets)."""
-    ignore = IGNORE_INDEX if y.ndim >= 2 else -100
+    ``IGNORE_INDEX`` (255) pixels (object borders in VOC, Pets); float targets of the logits'
+    shape are class probabilities."""
+    ignore = IGNORE_INDEX if y.ndim >= 2 and not y.is_floating_point() else -100
     return F.cross_entropy(logits, y, ignore_index=ignore, label_smoothing=label_smoothing)
 
 
-def check_labels(y: torch.Tensor, num_classes: int, where: str = "fit") -> None:
-    """Class labels for :func:`cross_entropy`: int64, in ``0..num_classes-1`` (255 allowed in
-    dense label maps). Raises :class:`~dcnn_lib.errors.DcnnTypeError` / ``DcnnValueError``."""
+def check_labels(y: Any, logits: torch.Tensor, where: str = "fit") -> None:
+    """Targets for :func:`cross_entropy` and ``logits`` ``(N, C, ...)``: int64 class labels in
+    ``0..C-1`` (255 allowed in dense label maps ``(N, H, W)``), or float class probabilities of
+    the logits' own shape. Raises :class:`~dcnn_lib.errors.DcnnTypeError` / ``DcnnValueError``."""
     if not isinstance(y, torch.Tensor):
         raise DcnnTypeError(f"{where}: targets must be a tensor of class labels, got {type(y).__name__}")
+    if y.is_floating_point() and y.shape == logits.shape:
+        return                                 # class probabilities (soft labels)
+    num_classes = logits.shape[1]
     if y.dtype != torch.int64:
-        hint = ("float targets are not class labels (give int64 labels, or a loss_fn for them)"
+        hint = (f"float targets must be class probabilities of the logits' shape {tuple(logits.shape)}, got "
+                f"{tuple(y.shape)}; give int64 labels (labels.long()) or a loss_fn for these targets"
                 if y.is_floating_point() else "convert them with labels.long()")
         raise DcnnTypeError(f"{where}: class labels must be int64 (torch.long), got {y.dtype}; {hint}")
     labels = y[y != IGNORE_INDEX] if y.ndim >= 2 else y
@@ -143,7 +149,7 @@ class SupervisedStep:
         raw = call_model(model, to_device(x, ctx.device, ctx.channels_last))
         out, aux = split_outputs(raw)
         if self.checks_labels:                  # checked on the loader's (CPU) copy: no sync
-            check_labels(y, out.shape[1])
+            check_labels(y, out)
         y = y.to(ctx.device, non_blocking=True)
         if self.raw:
             loss = self.loss_fn(raw, y)
