@@ -41,7 +41,7 @@ def test_fit_evaluate_and_predict_take_a_couple_of_steps(monkeypatch, tmp_path):
     monkeypatch.setenv("DCNN_DRY_RUN", "1")
     train, test = Counting(data()), Counting(data(64))
     h = dl.train.fit(net(), train, 30, val_loader=test, progress=False, checkpoint=tmp_path / "c.pt")
-    assert len(h) == DRY_RUN_STEPS and train.batches == DRY_RUN_STEPS * DRY_RUN_STEPS
+    assert len(h) == DRY_RUN_STEPS and train.batches == DRY_RUN_STEPS          # two epochs of one batch
     assert test.batches == DRY_RUN_STEPS * DRY_RUN_STEPS                    # two validations of two batches
     assert not (tmp_path / "c.pt").exists()              # a dry run never leaves a checkpoint to resume
     with pytest.raises(ValueError, match="cannot be written"):                # ... but checks its folder
@@ -61,6 +61,15 @@ def test_detection_fit_and_evaluate_take_a_couple_of_batches(monkeypatch):
     scenes = toy_scenes(40)
     loader = Counting(dl.detection.detection_loader(scenes, batch_size=4))
     h = dl.detection.fit(ToyDetector(), loader, 10, progress=False)
-    assert len(h) == DRY_RUN_STEPS and loader.batches == DRY_RUN_STEPS * DRY_RUN_STEPS
+    assert len(h) == DRY_RUN_STEPS and loader.batches == DRY_RUN_STEPS
     report = dl.detection.evaluate(ToyDetector(), scenes, batch_size=4)
     assert len(report.predictions) == DRY_RUN_STEPS * 4 and 0 <= report.metrics.ap <= 1
+
+
+def test_a_long_analysis_loop_takes_a_couple_of_paths(monkeypatch):
+    model = dl.models.get("resnet20_cifar", in_channels=1)
+    x, y = torch.randn(2, 1, 16, 16), torch.tensor([0, 1])
+    monkeypatch.setenv("DCNN_DRY_RUN", "1")
+    assert list(dl.analysis.path_gradient_norms(model, x, y, samples=8)) == list(range(DRY_RUN_STEPS))
+    monkeypatch.setenv("DCNN_DRY_RUN", "0")
+    assert len(dl.analysis.path_gradient_norms(model, x, y, lengths=[0, 1, 2], samples=1)) == 3

@@ -29,13 +29,12 @@ def _head(batch: Any, n: int) -> Any:
     return batch
 
 
-def dry_run_batches(loader: Iterable, samples: int | None = None) -> Iterable:
+def dry_run_batches(loader: Iterable, samples: int | None = None, steps: int = DRY_RUN_STEPS) -> Iterable:
     """``loader``, or under ``DCNN_DRY_RUN`` (:func:`dcnn_lib.runtime.dry_run`) its first
-    :data:`~dcnn_lib.runtime.DRY_RUN_STEPS` batches, each cut to its first ``samples`` samples
-    when ``samples`` is given."""
+    ``steps`` batches, each cut to its first ``samples`` samples when ``samples`` is given."""
     if not dry_run():
         return loader
-    batches = itertools.islice(loader, DRY_RUN_STEPS)
+    batches = itertools.islice(loader, steps)
     return batches if samples is None else (_head(b, samples) for b in batches)
 
 

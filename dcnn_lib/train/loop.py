@@ -89,7 +89,7 @@ class _Run:
         correct = torch.zeros_like(loss)
         seen = counted = 0
         terms: dict[str, torch.Tensor] = {}
-        for batch in dry_run_batches(loader):
+        for batch in dry_run_batches(loader, steps=1):         # a dry run: one batch an epoch
             with autocast(dev, self.amp):
                 out = self.step(self.net, batch, self.ctx)
             self.update(out, epoch)
@@ -227,8 +227,9 @@ def fit(model: nn.Module, train_loader: Sequence | Iterable, epochs: int, *,
         step: ``step(model, batch, ctx) -> StepOutput`` (:mod:`dcnn_lib.train.steps`), default
             :class:`SupervisedStep`; a detector's is :class:`dcnn_lib.detection.DetectionStep`.
 
-    Under ``DCNN_DRY_RUN`` (:func:`dcnn_lib.runtime.dry_run`) at most two epochs of two batches
-    run and no checkpoint is read or written (its folder is still checked).
+    Under ``DCNN_DRY_RUN`` (:func:`dcnn_lib.runtime.dry_run`) at most two epochs of one batch
+    run (validation: two batches of a few samples) and no checkpoint is read or written (its
+    folder is still checked).
     """
     world = ddp.setup()
     if world.distributed:
