@@ -144,8 +144,9 @@ DRY_RUN_STEPS = 2
 
 def dry_run() -> bool:
     """True when ``DCNN_DRY_RUN`` is set (not ``0``): every training, evaluation and long loop of
-    the library stops after :data:`DRY_RUN_STEPS` steps, while sizes, models and data paths stay
-    those of the scale. CI executes every chapter at ``full`` this way on a CPU."""
+    the library stops after a couple (:data:`DRY_RUN_STEPS`) of steps, while sizes, models and
+    data paths stay those of the scale. CI executes every chapter at ``full`` this way on a CPU
+    (``make test-full-dry``)."""
     return os.environ.get("DCNN_DRY_RUN", "").strip() not in ("", "0")
 
 

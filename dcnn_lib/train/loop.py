@@ -158,12 +158,13 @@ def _config(epochs: int, steps: int, optimizer: Any, lr: float, weight_decay: fl
             "momentum": momentum if optimizer == "sgd" else None, "schedule": schedule, **rest}
 
 
-def _progress(name: str, total: int, start: int):
+def _progress(name: str, epochs: int, steps: int, start: int):
+    """A ``tqdm.auto`` bar over every batch of the run, ``start`` epochs done."""
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=total, initial=start, desc=name, unit="batch", dynamic_ncols=True)
+    bar = tqdm(total=epochs * steps, initial=start * steps, desc=name, unit="batch", dynamic_ncols=True)
     if start:
-        bar.set_postfix_str(f"resumed after {start} batches")
+        bar.set_postfix_str(f"resumed after epoch {start}")
     return bar
 
 
@@ -261,8 +262,7 @@ def fit(model: nn.Module, train_loader: Sequence | Iterable, epochs: int, *,
         return run.history
     end = min(epochs, start + DRY_RUN_STEPS) if dry_run() else epochs
     callbacks = [*callbacks, *([early_stopping] if early_stopping is not None else [])]
-    bar = _progress(run.history.name, epochs * steps_per_epoch, start * steps_per_epoch) \
-        if progress and world.main else None
+    bar = _progress(run.history.name, epochs, steps_per_epoch, start) if progress and world.main else None
     try:
         for epoch in range(start, end):
             for shuffled in (train_loader, getattr(train_loader, "sampler", None)):
