@@ -30,12 +30,16 @@ $(STAMP): requirements-lock.txt pyproject.toml
 	$(PY) -m pip install -q --no-deps -e .
 	touch $@
 
-# The widget manager JavaScript, so progress bars and explorers render in the offline book.
+# The widget manager JavaScript (and the icon fonts it loads from the same folder: the
+# page's _static/dcnn.js points it there), so progress bars and explorers render offline.
 $(WIDGETS_JS):
 	mkdir -p _vendor/widgets
 	tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent $(WIDGETS_HTML_MANAGER) $(REQUIREJS) >/dev/null \
 	  && for f in *.tgz; do mkdir -p "$${f%.tgz}" && tar xzf "$$f" -C "$${f%.tgz}"; done \
 	  && cp jupyter-widgets-html-manager-*/package/dist/embed-amd.js $(CURDIR)/_vendor/widgets/ \
+	  && cp jupyter-widgets-html-manager-*/package/dist/*.woff* jupyter-widgets-html-manager-*/package/dist/*.ttf \
+	        jupyter-widgets-html-manager-*/package/dist/*.eot jupyter-widgets-html-manager-*/package/dist/*.svg \
+	        $(CURDIR)/_vendor/widgets/ \
 	  && cp requirejs-*/package/require.js $(CURDIR)/_vendor/widgets/ && rm -rf $$tmp
 
 book: $(STAMP) $(WIDGETS_JS)
