@@ -4,13 +4,14 @@
   // The widget manager (_static/widgets/embed-amd.js, vendored by `make book`) loads its icon
   // fonts from _static/widgets/, not from the page's folder: its webpack bundles take their
   // public path from this global and from the RequireJS address of their module, which the
-  // `paths` entry below maps (a `require` object defined before require.js is its config).
+  // `paths` below map (a `require` object defined before require.js is its configuration).
   var me = document.currentScript && document.currentScript.src;
   if (me) {
     var widgets = me.replace(/dcnn\.js(\?.*)?$/, "widgets/");
     window.__jupyter_widgets_assets_path__ = widgets;
     if (typeof window.require === "undefined") {
-      window.require = {paths: {"@jupyter-widgets/html-manager/dist": widgets.replace(/\/$/, "")}};
+      var dir = widgets.replace(/\/$/, "");   // every bundled @jupyter-widgets module "lives" there
+      window.require = {paths: {"@jupyter-widgets/html-manager/dist": dir, "@jupyter-widgets": dir}};
     }
   }
 
