@@ -11,7 +11,8 @@ Static (the HTML files):
     (dl.widgets) every precomputed frame: Image models and the browser links that switch them.
 In headless Chromium (DevTools protocol, .ci/cdp.py; skipped with --no-browser):
   - no JavaScript console error, uncaught exception or failed load on any page;
-  - on pages with an explorer, moving its first slider (arrow key) shows another picture.
+  - on pages with an explorer, moving its first slider (arrow key) shows another picture;
+  - clicking a figure opens it larger (click-to-zoom).
 
 Every problem is listed; the exit status is 1 when there is one, unless --report-only (CI
 uses it until the chapters are converted; the lead removes the switch in .ci/run).
@@ -133,6 +134,14 @@ FOCUS_SLIDER = f"""(() => {{ const box = {EXPLORER}; const handle = box && box.q
   const atEnd = handle.getAttribute('aria-valuenow') === handle.getAttribute('aria-valuemax');
   return atEnd ? "ArrowLeft" : "ArrowRight"; }})()"""
 
+# Click the first figure of the outputs: the zoom overlay (_assets/dcnn.js) shows it larger.
+ZOOM = """(() => { const img = document.querySelector('div.cell_output img:not(.widget-image)');
+  if (!img) { return null; } img.scrollIntoView(); const shown = img.getBoundingClientRect().width;
+  img.click(); const big = document.querySelector('.dcnn-zoom img');
+  const ok = !!big && parseFloat(big.style.width) > shown;
+  document.querySelector('.dcnn-zoom') && document.querySelector('.dcnn-zoom').click();
+  return ok && !document.querySelector('.dcnn-zoom'); })()"""
+
 
 def browser_problems(pages: list[Path], html_dir: Path) -> list[str]:
     import cdp
@@ -155,6 +164,8 @@ def browser_problems(pages: list[Path], html_dir: Path) -> list[str]:
                                     timeout=3) is not True:
                         problems.append(f"{name}: moving the explorer's first slider does not change its picture "
                                         "(no precomputed frames: re-execute the chapter with dl.widgets' explorers)")
+            if tab.evaluate(ZOOM) is False:
+                problems.append(f"{name}: clicking a figure does not open it larger (click-to-zoom)")
             problems += [f"{name}: JavaScript: {e}" for e in tab.errors]
             tab.close()
     return problems
