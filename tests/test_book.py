@@ -155,7 +155,7 @@ def _fixture_notebook() -> nbformat.NotebookNode:
         code("# NBVAL_CHECK_OUTPUT\nprint('checked cell')"),
         code("dl.viz.html_table([{'model': 'lenet5', 'params': 61706, 'acc': None}], caption='demo table')"),
         code("def draw(a, b):\n    fig, ax = plt.subplots(figsize=(3, 2))\n    ax.set_title(f'a={a} b={b}')\n"
-             "    return fig\n\nexplorer = dl.widgets.FrameExplorer(draw, {'a': [1, 2, 3], 'b': ['x', 'y']})\n"
+             "    return fig\n\nexplorer = dl.widgets.FrameExplorer(draw, {'a': [1, 2, 3], 'b': ['x', 'y']}, precompute=True)\n"
              "explorer"),
         md("```{exercise}\n:label: demo-ex1\n\nCount LeNet-5's parameters.\n```\n\n"
            "```{solution-start} demo-ex1\n:class: dropdown\n```"),

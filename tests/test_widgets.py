@@ -31,7 +31,7 @@ def _links(explorer):
 
 
 def test_frames_cover_the_grid_and_are_linked_in_the_browser():
-    ex = FrameExplorer(_fig, {"a": [1, 2, 3], "b": ["x", "y"]}, {"a": 2})
+    ex = FrameExplorer(_fig, {"a": [1, 2, 3], "b": ["x", "y"]}, {"a": 2}, precompute=True)
     assert ex.frame_count == 6 and ex.drawn == 6                    # every picture drawn now
     pictures = {bytes(img.value) for img in ex._frames.values()}
     assert len(pictures) == 6 and all(p.startswith(b"\x89PNG") for p in pictures)
@@ -54,13 +54,20 @@ def test_frames_cover_the_grid_and_are_linked_in_the_browser():
 
 def test_moving_a_slider_in_a_kernel_shows_another_picture():
     seen = []
-    ex = FrameExplorer(_fig, {"a": [1, 2], "b": [5, 6]}, on_change=seen.append)
+    ex = FrameExplorer(_fig, {"a": [1, 2], "b": [5, 6]}, on_change=seen.append, precompute=True)
     first = bytes(ex.image.value)
     ex.controls["b"].value = 6                                      # what dragging the slider does
     assert bytes(ex.image.value) != first and seen[-1] == {"a": 1, "b": 6}
     assert ex.widget.children[-1].children[0].selected_index == 1   # Python's stacks follow too
     assert ex.update(a=2) == {"a": 2, "b": 6}
     assert ex.frame(a=1, b=5) == first
+
+
+def test_smoke_runs_draw_on_demand_by_default(monkeypatch):
+    monkeypatch.setenv("DCNN_SCALE", "smoke")                      # CI: nbval and papermill at smoke
+    assert FrameExplorer(_fig, {"a": [1, 2, 3], "b": [7]}).drawn == 1
+    monkeypatch.setenv("DCNN_SCALE", "book")                       # make execute: the book's frames
+    assert FrameExplorer(_fig, {"a": [1, 2, 3], "b": [7]}).drawn == 3
 
 
 def test_single_values_are_fixed_and_lazy_mode_draws_on_demand():
@@ -74,7 +81,7 @@ def test_single_values_are_fixed_and_lazy_mode_draws_on_demand():
 
 def test_bad_grids_and_values_are_named():
     with pytest.raises(ValueError, match="max_frames"):
-        FrameExplorer(_fig, {"a": range(20), "b": range(20)})
+        FrameExplorer(_fig, {"a": range(20), "b": range(20)}, precompute=True)
     with pytest.raises(ValueError, match="no values for control"):
         FrameExplorer(_fig, {"a": [], "b": [1]})
     ex = FrameExplorer(_fig, {"a": [1, 2], "b": [1]})
@@ -86,7 +93,7 @@ def test_bad_grids_and_values_are_named():
 
 def test_rf_explorer_precomputes_its_grid_and_reports_the_table():
     explorer = dl.widgets.rf_explorer(size=64, grid={"kernel": (3, 5), "stride": (1, 2), "dilation": (1,),
-                                                     "layers": (1, 2, 4)}, stride=1, layers=2)
+                                                     "layers": (1, 2, 4)}, precompute=True, stride=1, layers=2)
     assert explorer.frame_count == 12 and explorer.drawn == 12
     assert explorer.table[-1].size == (5, 5)                        # 1 + 2 + 2
     first = bytes(explorer.image.value)
@@ -121,7 +128,7 @@ def test_static_rf_figure_draws_every_setting():
 def test_lrn_and_nms_explorers_carry_their_frames():
     maps = torch.rand(6, 12, 12) * 50
     lrn = dl.widgets.lrn_explorer(maps, channel=1, grid={"size": (3, 5), "alpha": (1e-4,), "k": (2.0,),
-                                                         "beta": (0.5, 0.75)})
+                                                         "beta": (0.5, 0.75)}, precompute=True)
     assert lrn.frame_count == 4 and lrn.drawn == 4 and lrn.values()["channel"] == 1
     before = bytes(lrn.image.value)
     lrn.controls["beta"].value = 0.5
@@ -132,7 +139,8 @@ def test_lrn_and_nms_explorers_carry_their_frames():
 
     boxes = torch.tensor([[10.0, 10, 50, 50], [12, 12, 52, 52], [60, 60, 90, 90]])
     scores = torch.tensor([0.9, 0.8, 0.7])
-    nms = dl.widgets.NMSExplorer(torch.rand(3, 100, 100), boxes, scores, iou_threshold=0.5, thresholds=(0.5, 0.95))
+    nms = dl.widgets.NMSExplorer(torch.rand(3, 100, 100), boxes, scores, iou_threshold=0.5, thresholds=(0.5, 0.95),
+                                 precompute=True)
     longest = max(len(dl.widgets.nms_steps(boxes, scores, t)) for t in (0.5, 0.95))
     assert nms.frame_count == 2 * (longest + 1) == nms.drawn
     first = bytes(nms.image.value)

@@ -82,13 +82,15 @@ class FrameExplorer:
     ``precompute=True`` draws every picture now (at most ``max_frames``), so the book
     responds without a kernel; ``precompute=False`` draws a picture when a slider first
     reaches it (a live kernel only; the static book shows only the pictures drawn so far).
+    The default, ``None``, precomputes unless the run is at ``smoke`` scale
+    (``DCNN_SCALE=smoke``: CI's nbval and papermill runs, which need no frames).
     ``on_change(values)`` is called after every change in a kernel. ``fmt``: the pictures'
     format, ``"png"`` or ``"webp"`` (see :func:`png`).
     """
 
     def __init__(self, draw: Callable[..., Any], grid: Mapping[str, Sequence[Any]],
                  value: Mapping[str, Any] | None = None, *, labels: Mapping[str, Callable[[Any], str]] | None = None,
-                 descriptions: Mapping[str, str] | None = None, precompute: bool = True,
+                 descriptions: Mapping[str, str] | None = None, precompute: bool | None = None,
                  max_frames: int = MAX_FRAMES, dpi: int = FRAME_DPI, fmt: str = "png",
                  on_change: Callable[[dict[str, Any]], None] | None = None, name: str = "explorer") -> None:
         import ipywidgets as W
@@ -106,6 +108,10 @@ class FrameExplorer:
             if v not in self.grid[k]:
                 raise ValueError(f"{name}: {k}={v!r} is not one of the values {self.grid[k]}")
         self._draw, self._dpi, self._fmt, self._on_change = draw, dpi, fmt, on_change
+        if precompute is None:
+            from ..runtime import resolve_scale
+
+            precompute = resolve_scale("auto") != "smoke"
         self.axes = [k for k, v in self.grid.items() if len(v) > 1]        # controls with a slider
         self.frame_count = 1
         for k in self.axes:

@@ -80,7 +80,7 @@ class LRNExplorer(FrameExplorer):
     combination drawn in advance so the sliders work in the static book."""
 
     def __init__(self, maps, channel: int = 0, grid: Mapping[str, Sequence[Any]] | None = None,
-                 precompute: bool = True, **initial: float) -> None:
+                 precompute: bool | None = None, **initial: float) -> None:
         unknown = set(initial) - set(LRN_DEFAULTS)
         if unknown:
             raise TypeError(f"lrn_explorer: unknown setting(s) {sorted(unknown)}; settings: {list(LRN_DEFAULTS)}")
@@ -97,7 +97,7 @@ class LRNExplorer(FrameExplorer):
 
 
 def lrn_explorer(maps, channel: int = 0, grid: Mapping[str, Sequence[Any]] | None = None,
-                 precompute: bool = True, **initial: float) -> LRNExplorer:
+                 precompute: bool | None = None, **initial: float) -> LRNExplorer:
     """An :class:`LRNExplorer` over ``maps`` starting at ``channel`` and the ``initial``
     settings (default AlexNet's: n=5, k=2, α=1e-4, β=0.75)."""
     return LRNExplorer(maps, channel, grid, precompute, **initial)

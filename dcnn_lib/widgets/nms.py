@@ -170,7 +170,7 @@ class NMSExplorer(FrameExplorer):
     """
 
     def __init__(self, image, boxes, scores, iou_threshold: float = 0.5,
-                 thresholds: Sequence[float] = THRESHOLDS, precompute: bool = True) -> None:
+                 thresholds: Sequence[float] = THRESHOLDS, precompute: bool | None = None) -> None:
         self.boxes, self.scores, self.scene = boxes, scores, image
         thresholds = with_value([float(t) for t in thresholds], float(iou_threshold))
         longest = max(len(nms_steps(boxes, scores, t)) for t in thresholds)

@@ -112,7 +112,7 @@ class RFExplorer(FrameExplorer):
     """
 
     def __init__(self, photo: str | Sequence[str] = "chelsea", size: int = 224,
-                 grid: Mapping[str, Sequence[int]] | None = None, precompute: bool = True, **values: int) -> None:
+                 grid: Mapping[str, Sequence[int]] | None = None, precompute: bool | None = None, **values: int) -> None:
         unknown = set(values) - set(DEFAULTS)
         if unknown:
             raise TypeError(f"RFExplorer: unknown control(s) {sorted(unknown)}; controls: {list(DEFAULTS)}")
@@ -140,7 +140,7 @@ class RFExplorer(FrameExplorer):
 
 
 def rf_explorer(photo: str | Sequence[str] = "chelsea", size: int = 224,
-                grid: Mapping[str, Sequence[int]] | None = None, precompute: bool = True, **values: int) -> RFExplorer:
+                grid: Mapping[str, Sequence[int]] | None = None, precompute: bool | None = None, **values: int) -> RFExplorer:
     """An :class:`RFExplorer` (kernel, stride, padding, dilation, layers; a photo)."""
     return RFExplorer(photo, size, grid, precompute, **values)
 
