@@ -44,7 +44,7 @@ RESULT = re.compile(
 OUTPUT_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:[eE][-+]?\d+)?")
 SCALE = {"M": 1e6, "million": 1e6, "K": 1e3, "k": 1e3, "thousand": 1e3, "B": 1e9, "G": 1e9, "billion": 1e9}
 SOURCE_WORDS = re.compile(r"\bpaper|\bpublished|\breported|\{cite", re.IGNORECASE)
-CITE = re.compile(r"\{cite(?::\w+)?\}`")
+CITE = re.compile(r"\{cite(?::\w+)?\}")
 
 
 @dataclass

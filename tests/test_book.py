@@ -56,11 +56,11 @@ def test_every_bib_entry_has_title_authors_and_year():
     "Joint-Embedding Predictive", "Dynamic Routing Between Capsules", "inception-residual convolutional",
     "R2U-Net", "Analysis of Deep Neural Network Models", "Large Scale Visual Recognition Challenge",
     "Fully Convolutional Networks", "SegNet", "RefineNet", "Pyramid Scene Parsing", "DeepLab", "U-Net",
-    "NABLA-N", "Segment Anything", "Rich Feature Hierarchies", "Fast {R-CNN}", "Faster {R-CNN}", "Mask {R-CNN}",
+    "NABLA-N", "Segment Anything", "Rich Feature Hierarchies", "Fast R-CNN", "Faster R-CNN", "Mask R-CNN",
     "You Only Look Once", "Single Shot", "Microscopic nuclei", "Effective Receptive Field",
     "Computing Receptive Fields", "Fashion-MNIST"])
 def test_the_lectures_and_the_books_papers_are_in_the_bibliography(title_words):
-    titles = [e.fields["title"] for e in bibliography().entries.values()]
+    titles = [e.fields["title"].replace("{", "").replace("}", "") for e in bibliography().entries.values()]
     assert any(title_words.lower() in t.lower() for t in titles), title_words
 
 
@@ -76,6 +76,7 @@ def _markdown_sources():
 def test_every_cited_key_is_in_the_bibliography():
     keys = set(bibliography().entries.keys())
     for where, text in _markdown_sources():
+        text = re.sub(r"``.+?``", "", text)                           # a role shown as code is not a citation
         for role in re.findall(r"\{cite(?::\w+)?\}`([^`]*)`", text):
             for key in (k.strip() for k in role.split(",")):
                 assert key in keys, f"{where}: {{cite}}`{key}` is not in references.bib"
