@@ -111,13 +111,17 @@ def provenance(scale: str, seed: int | None = None, dev: torch.device | None = N
 
 
 def setup(scale: str = "auto", seed: int = 0, *, verbose: bool = True) -> tuple[str, torch.device]:
-    """What a chapter's first cell does: resolve the scale, seed, pick the device, print provenance.
+    """What a chapter's first cell does: resolve the scale, seed, pick the device, apply the
+    book's figure style (:func:`dcnn_lib.viz.use_book_style`), print provenance.
 
     Returns ``(scale, device)``.
     """
     scale = resolve_scale(scale)
     seed_everything(seed)
     dev = device()
+    from .viz import use_book_style   # the book's figure defaults: legible at page width, opaque
+
+    use_book_style()
     if verbose:
         print(provenance(scale, seed, dev))
     return scale, dev
