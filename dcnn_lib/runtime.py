@@ -116,7 +116,8 @@ def setup(scale: str = "auto", seed: int = 0, *, verbose: bool = True) -> tuple[
 
     Returns ``(scale, device)``.
     """
-    scale = resolve_scale(scale)
+    global _CURRENT_SCALE
+    scale = _CURRENT_SCALE = resolve_scale(scale)
     seed_everything(seed)
     dev = device()
     from .viz import use_book_style   # the book's figure defaults: legible at page width, opaque
@@ -125,6 +126,14 @@ def setup(scale: str = "auto", seed: int = 0, *, verbose: bool = True) -> tuple[
     if verbose:
         print(provenance(scale, seed, dev))
     return scale, dev
+
+
+_CURRENT_SCALE: str | None = None
+
+
+def current_scale() -> str | None:
+    """The scale of the running chapter (set by :func:`setup`; ``None`` before it ran)."""
+    return _CURRENT_SCALE
 
 
 def online(host: str = "download.pytorch.org", port: int = 443, timeout: float = 1.5) -> bool:
