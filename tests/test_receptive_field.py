@@ -372,5 +372,5 @@ def test_erf_takes_a_row_and_photos():
     assert (ys.min(), ys.max()) == (box(rf, 8, 8)[0], box(rf, 8, 8)[2])
     mass = dl.analysis.erf_mass(erf, rf=rf)
     assert mass.centre == (16.0, 16.0) and mass.rf_size == (5.0, 5.0)
-    with pytest.raises(KeyError):
+    with pytest.raises(ValueError, match="layer='nope'"):
         dl.analysis.effective_receptive_field(net, (3, 32, 32), layer="nope")
