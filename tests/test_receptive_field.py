@@ -231,7 +231,7 @@ def test_index_by_position_name_and_container():
     with pytest.raises(KeyError, match="no layer 'layer5'.*layer4"):
         rf["layer5"]
     text, html = str(rf), rf._repr_html_()
-    assert "layer4.1.conv2" in text and html.startswith("<table") and "435" in html
+    assert "layer4.1.conv2" in text and html.startswith("<table") and "435" in html and repr(rf) == text
     assert list(rf.to_dataframe().index) == rf.names()
 
 

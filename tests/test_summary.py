@@ -112,7 +112,7 @@ def test_depth_and_summary_leaf():
 def test_renderings_and_records():
     s = dl.analysis.summary(tiny_cnn(), (3, 8, 8))
     text = str(s)
-    assert "13,824" in text and "1,514 parameters" in text
+    assert "13,824" in text and "1,514 parameters" in text and repr(s) == text
     html = s._repr_html_()
     assert html.startswith("<table") and "<th" in html and "1,290" in html
     assert s.to_records()[0]["macs"] == 13_824

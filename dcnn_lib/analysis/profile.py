@@ -19,7 +19,7 @@ from __future__ import annotations
 import copy
 import statistics
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 import torch
@@ -60,7 +60,7 @@ class ProfileRow:
         return {**d, "images_per_s": self.images_per_s, "ms_per_image": self.ms_per_image}
 
 
-@dataclass
+@dataclass(repr=False)
 class Profile(RowTable):
     """What :func:`profile` returns: one row per batch size (``p[0]``, ``p["batch 32"]``)."""
 
@@ -70,18 +70,12 @@ class Profile(RowTable):
     _CSS = "dcnn-profile"
     _INDEX = "batch_size"
 
-    model_name: str
-    input_size: tuple[int, ...]
     rows: list[ProfileRow]
     device: str
     dtype: str
     channels_last: bool
     threads: int
     warmup: int
-    _index: dict[str, int] = field(default_factory=dict, repr=False)
-
-    def __post_init__(self) -> None:
-        self._build_index()
 
     def _cells(self, r: ProfileRow) -> list[str]:
         ms = lambda s: f"{1e3 * s:,.2f}"  # noqa: E731
@@ -149,7 +143,8 @@ def profile(model: nn.Module, input_size: Sequence[int], batch_sizes: Sequence[i
     device = torch.device(device) if device is not None else param_device(model)
     dtype = dtype or param_dtype(model)
     if channels_last and one.ndim != 3:
-        raise DcnnValueError(f"{where}: channels_last needs an image input (C, H, W), got input_size {tuple(one.shape)}")
+        raise DcnnValueError(f"{where}: channels_last needs an image input (C, H, W), "
+                             f"got input_size {tuple(one.shape)}")
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     same = device == param_device(model) and dtype == param_dtype(model) and not channels_last
     net = model if same else copy.deepcopy(model).to(device=device, dtype=dtype, memory_format=fmt)

@@ -63,7 +63,7 @@ class LayerRow:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
-@dataclass
+@dataclass(repr=False)
 class Summary(RowTable):
     """The table :func:`summary` returns. Index rows by position (``s[0]``, ``s[-1]``) or by
     module name (``s["features.0"]``; a repeated module's later calls are ``"name#2"``...)."""
@@ -73,17 +73,11 @@ class Summary(RowTable):
     _RIGHT = frozenset({3, 4, 5})
     _CSS = "dcnn-summary"
 
-    model_name: str
-    input_size: tuple[int, ...]
     rows: list[LayerRow]
     total_params: int
     trainable_params: int
     output_shape: Any = None
     traced_on: str = "meta"
-    _index: dict[str, int] = field(default_factory=dict, repr=False)
-
-    def __post_init__(self) -> None:
-        self._build_index()
 
     @property
     def total_macs(self) -> int:

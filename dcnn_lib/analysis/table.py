@@ -12,7 +12,8 @@ from __future__ import annotations
 import difflib
 import html
 import math
-from typing import Any, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Iterator, Sequence
 
 # ---- number formats ---------------------------------------------------------------------------
 
@@ -81,24 +82,32 @@ def html_table(header: Sequence[str], rows: Sequence[Sequence[str]], right: set[
 # ---- the table ---------------------------------------------------------------------------------
 
 
+@dataclass(repr=False)   # subclasses too: a table prints as its text (``__repr__`` below)
 class RowTable:
-    """What every result table shares. A subclass holds ``rows`` (objects with ``as_dict()``
-    and a ``key``), calls :meth:`_build_index` after construction and says how a row looks:
+    """What every result table shares: a model, the input size it was analysed at, and
+    ``rows`` (objects with ``as_dict()`` and a ``key``). A subclass says how a row looks:
     ``_COLUMNS`` (header), ``_RIGHT`` (right-aligned column indexes), ``_cells(row)``,
     ``_footer()`` and, where there is one, ``_totals()``. A last column that is empty on every
     row (e.g. notes) is left out of the printed table."""
 
-    _TABLE = "table"       # how error messages call it
-    _COLUMNS: tuple[str, ...] = ()
-    _RIGHT: frozenset[int] = frozenset()
-    _CSS = "dcnn-table"
-    _INDEX = "name"        # the DataFrame's index column
-    _OPTIONAL_LAST = False  # drop the last column when no row fills it
-    rows: list[Any]
-    _index: dict[str, int]
+    _TABLE: ClassVar[str] = "table"            # how error messages call it
+    _COLUMNS: ClassVar[tuple[str, ...]] = ()
+    _RIGHT: ClassVar[frozenset[int]] = frozenset()
+    _CSS: ClassVar[str] = "dcnn-table"
+    _INDEX: ClassVar[str] = "name"             # the DataFrame's index column
+    _OPTIONAL_LAST: ClassVar[bool] = False     # drop the last column when no row fills it
 
-    def _build_index(self) -> None:
-        self._index = {r.key: i for i, r in enumerate(self.rows)}
+    model_name: str
+    input_size: tuple[int, ...]
+    rows: list[Any]
+
+    @property
+    def _index(self) -> dict[str, int]:
+        """Row key -> position (built on first use, rebuilt if rows were added)."""
+        index = self.__dict__.get("_row_index")
+        if index is None or len(index) != len(self.rows):
+            index = self.__dict__["_row_index"] = {r.key: i for i, r in enumerate(self.rows)}
+        return index
 
     def _extra_row(self, key: str) -> Any:
         return None

@@ -155,7 +155,7 @@ class RFRow:
         return {"name": self.key, **{k: getattr(self, k) for k in keys}}
 
 
-@dataclass
+@dataclass(repr=False)
 class ReceptiveFields(RowTable):
     """What :func:`receptive_field` returns: one :class:`RFRow` per layer, in execution order.
 
@@ -171,16 +171,10 @@ class ReceptiveFields(RowTable):
     _CSS = "dcnn-rf"
     _OPTIONAL_LAST = True
 
-    model_name: str
-    input_size: tuple[int, ...]
     rows: list[RFRow]
     aliases: dict[str, RFRow] = field(default_factory=dict)
     traced_on: str = "meta"
     merges: int = 0          # operations joining paths whose fields differ (0: a plain chain)
-    _index: dict[str, int] = field(default_factory=dict, repr=False)
-
-    def __post_init__(self) -> None:
-        self._build_index()
 
     def _extra_row(self, key: str) -> RFRow | None:
         return self.aliases.get(key)             # containers are indexable too, but are not rows
