@@ -98,3 +98,28 @@ def test_summary_meta_only_names_a_forward_that_needs_values():
 def test_library_errors_are_builtin_errors_too():
     assert issubclass(DcnnValueError, ValueError) and issubclass(DcnnValueError, DcnnError)
     assert issubclass(DcnnTypeError, TypeError) and issubclass(DcnnTypeError, DcnnError)
+
+
+class CachingAnchors(nn.Module):
+    """Like the anchor generator of torchvision's detectors: makes a table on the input's
+    device at first use and keeps it; then needs real values (a data-dependent step)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 2, 3, padding=1)
+        self.table = None
+
+    def forward(self, x):
+        if self.table is None:
+            self.table = torch.arange(4.0, device=x.device)
+        y = self.conv(x)
+        return y[y > 0].sum() + self.table.sum()      # boolean indexing: no meta kernel
+
+
+@pytest.mark.parametrize("tool", ["summary", "receptive_field"])
+def test_a_meta_pass_leaves_no_meta_tensor_in_the_model(tool):
+    model = CachingAnchors()
+    table = getattr(dl.analysis, tool)(model, (1, 8, 8))   # meta first, then real data
+    assert table.traced_on == "cpu"
+    assert model.table is not None and model.table.device.type == "cpu"
+    model(torch.randn(1, 1, 8, 8))                          # the model still works

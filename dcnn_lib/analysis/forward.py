@@ -12,11 +12,13 @@ they share is here:
 - :class:`OpMode`: a dispatch mode that can run every operation on the ``meta`` device (shapes
   only, no memory, no arithmetic). The parameters are viewed as meta tensors operation by
   operation, so the model itself is not touched and a 10,000 × 10,000 input costs nothing;
-- :func:`eval_mode`: eval mode and no gradients for the pass, the model left as it was found.
+- :func:`eval_mode`: eval mode and no gradients for the pass, the model left as it was found;
+  :func:`preserved`: whatever a meta pass cached in the modules, undone.
 """
 from __future__ import annotations
 
 import contextlib
+import copy
 import operator
 from typing import Any, Callable, Iterator, Sequence
 
@@ -137,6 +139,24 @@ def eval_mode(model: nn.Module, grad: bool = False) -> Iterator[None]:
             yield
     finally:
         model.train(was_training)
+
+
+@contextlib.contextmanager
+def preserved(model: nn.Module) -> Iterator[None]:
+    """Every module's attributes as they were before the block, afterwards.
+
+    A forward pass on the meta device must leave nothing behind: a module that caches what it
+    computes (anchors moved to the input's device, position tables, lazily made parameters)
+    would otherwise keep meta tensors and fail on the next real input. Attributes are restored
+    one level deep (a cache dict or list filled in place is restored too)."""
+    saved = [(m, {k: copy.copy(v) if isinstance(v, (dict, list, set)) else v for k, v in m.__dict__.items()})
+             for m in model.modules()]
+    try:
+        yield
+    finally:
+        for m, attrs in saved:
+            m.__dict__.clear()
+            m.__dict__.update(attrs)
 
 
 @contextlib.contextmanager

@@ -74,16 +74,17 @@ def _addmm(out, bias, a, b, *args, **kwargs) -> int:
     return a.shape[0] * a.shape[1] * b.shape[1]
 
 
-FUSED: dict[Any, Callable[..., int]] = {
-    aten._native_multi_head_attention: _mha,
-    aten._transformer_encoder_layer_fwd: _encoder_layer,
-    aten._scaled_dot_product_flash_attention_for_cpu: _sdpa,
-    aten.linear: _linear,
-    aten.matmul: _matmul,
-    aten._addmm_activation: _addmm,
+_RULES: dict[str, Callable[..., int]] = {
+    "_native_multi_head_attention": _mha,
+    "_transformer_encoder_layer_fwd": _encoder_layer,
+    "_scaled_dot_product_flash_attention_for_cpu": _sdpa,
+    "_scaled_dot_product_fused_attention_overrideable": _sdpa,
+    "linear": _linear,
+    "matmul": _matmul,
+    "_addmm_activation": _addmm,
 }
-if hasattr(aten, "_scaled_dot_product_fused_attention_overrideable"):  # not in every torch version
-    FUSED[aten._scaled_dot_product_fused_attention_overrideable] = _sdpa
+# the operations this torch version has (a few are newer than the oldest torch supported)
+FUSED: dict[Any, Callable[..., int]] = {getattr(aten, n): rule for n, rule in _RULES.items() if hasattr(aten, n)}
 
 
 def op_macs(func: Any, args: tuple, kwargs: dict, out: Any) -> int:

@@ -28,6 +28,7 @@ Works on any model; imports no model file.
 """
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -36,7 +37,7 @@ import torch.nn as nn
 
 from ..errors import DcnnValueError
 from .forward import (OpMode, check_model, eval_mode, hooked_modules, hooks, make_input, param_device, param_dtype,
-                      tensors)
+                      preserved, tensors)
 from .macs import op_macs
 from .table import RowTable, fmt_call, fmt_int, fmt_shape
 
@@ -188,7 +189,7 @@ def _run(model: nn.Module, x: torch.Tensor, depth: int | None, meta: bool) -> tu
     counter = _Counter(model, meta, x.shape[0] if x.ndim else 1)
     modules = [(m, counter.pre(name, is_row), counter.post(name, is_row))
                for name, m, is_row in hooked_modules(model, depth)]
-    with eval_mode(model), hooks(modules), counter:
+    with preserved(model) if meta else contextlib.nullcontext(), eval_mode(model), hooks(modules), counter:
         out = model(x)
     return counter, out
 

@@ -88,7 +88,7 @@ def effective_receptive_field(model: nn.Module, input_size: Sequence[int] | None
     if not row.spatial and unit is not None:
         raise DcnnValueError(f"effective_receptive_field: layer {key!r} has no spatial output to pick a unit in")
     unit = tuple(unit) if unit is not None else row.centre_unit
-    row._unit(unit)  # validates
+    row.checked_unit(unit)
     device = device if device is not None else param_device(model)
     total = torch.zeros(inputs.shape[-2:], dtype=torch.float64)
     with eval_mode(model, grad=True):

@@ -91,7 +91,8 @@ class RFRow:
                    spatial=g.spatial, input_size=input_size, note=note, call=call,
                    lo=tuple(a.lo for a in g.axes), hi=tuple(a.hi for a in g.axes))
 
-    def _unit(self, coord: Sequence[Any]) -> tuple[Any, ...]:
+    def checked_unit(self, coord: Sequence[Any]) -> tuple[Any, ...]:
+        """Output unit ``coord`` with negative indexes wrapped; an error if it is not one."""
         if not self.spatial:
             return (0,) * len(self.lo)
         if len(coord) != len(self.lo):
@@ -109,7 +110,7 @@ class RFRow:
 
         ``clip=True`` keeps the part inside the input image. Coordinates may be arrays (then
         the box holds arrays)."""
-        unit = self._unit(coord)
+        unit = self.checked_unit(coord)
         lo = [l[u] for l, u in zip(self.lo, unit)]
         hi = [h[u] for h, u in zip(self.hi, unit)]
         if clip:

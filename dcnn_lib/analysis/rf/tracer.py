@@ -23,12 +23,13 @@ container's ``forward`` that changes the fields (pooling, ``+`` of two paths, ``
 """
 from __future__ import annotations
 
+import contextlib
 from typing import Any, Callable
 
 import torch
 import torch.nn as nn
 
-from ..forward import OpMode, hooked_modules, hooks, tensors
+from ..forward import OpMode, hooked_modules, hooks, preserved, tensors
 from .geometry import ATTR, Axis, Geom, geom_of
 from .rules import propagate
 from .table import RFRow
@@ -131,7 +132,7 @@ def trace(model: nn.Module, x: torch.Tensor, n_spatial: int, depth: int | None, 
                for name, m, is_row in hooked_modules(model, depth)]
     setattr(x, ATTR, Geom(tuple(Axis.identity(int(s)) for s in x.shape[-n_spatial:])))
     try:
-        with hooks(modules), tracer:
+        with preserved(model) if meta else contextlib.nullcontext(), hooks(modules), tracer:
             model(x)
     except Stop:
         pass
