@@ -116,9 +116,6 @@ class Summary(RowTable):
 class _Frame:
     """A module running: the multiply-adds of its own operations and the parameters they used."""
 
-    name: str
-    module: nn.Module
-    is_row: bool
     macs: int = 0
     used: dict[int, nn.Parameter] = field(default_factory=dict)
 
@@ -147,10 +144,8 @@ class _Counter(OpMode):
                     frame.used[id(t)] = self.params[id(t)]
         return out
 
-    def pre(self, name: str, is_row: bool):
-        def hook(module: nn.Module, args: Any) -> None:
-            self.frames.append(_Frame(name, module, is_row))
-        return hook
+    def pre(self, module: nn.Module, args: Any) -> None:
+        self.frames.append(_Frame())
 
     def post(self, name: str, is_row: bool):
         def hook(module: nn.Module, args: Any, out: Any) -> None:
@@ -187,7 +182,7 @@ class _Counter(OpMode):
 
 def _run(model: nn.Module, x: torch.Tensor, depth: int | None, meta: bool) -> tuple[_Counter, Any]:
     counter = _Counter(model, meta, x.shape[0] if x.ndim else 1)
-    modules = [(m, counter.pre(name, is_row), counter.post(name, is_row))
+    modules = [(m, counter.pre, counter.post(name, is_row))
                for name, m, is_row in hooked_modules(model, depth)]
     with preserved(model) if meta else contextlib.nullcontext(), eval_mode(model), hooks(modules), counter:
         out = model(x)
