@@ -148,9 +148,10 @@ def preserved(model: nn.Module) -> Iterator[None]:
     A forward pass on the meta device must leave nothing behind: a module that caches what it
     computes (anchors moved to the input's device, position tables, lazily made parameters)
     would otherwise keep meta tensors and fail on the next real input. Attributes are restored
-    one level deep (a cache dict or list filled in place is restored too)."""
-    saved = [(m, {k: copy.copy(v) if isinstance(v, (dict, list, set)) else v for k, v in m.__dict__.items()})
-             for m in model.modules()]
+    one level deep (a cache dict or list filled in place is restored too; hook registries,
+    which the tools clean up themselves, are left alone)."""
+    saved = [(m, {k: copy.copy(v) if isinstance(v, (dict, list, set)) and "hook" not in k else v
+                  for k, v in m.__dict__.items()}) for m in model.modules()]
     try:
         yield
     finally:
