@@ -15,9 +15,10 @@ from torchvision.models.detection.image_list import ImageList
 import dcnn_lib as dl
 from dcnn_lib import widgets
 from dcnn_lib.data import FashionScenes
-from dcnn_lib.detection import (average_precision, centre_targets, conv_trunk, decode_centre_maps, evaluate,
-                                fit, inflate_input_channels, match_detections, mean_average_precision,
-                                point_f1, predict, random_detections, selective_search)
+from dcnn_lib.detection import (average_precision, centre_targets, decode_centre_maps, evaluate, fit,
+                                match_detections, mean_average_precision, point_f1, predict, random_detections,
+                                selective_search)
+from dcnn_lib.models.backbones import conv_trunk, inflate_input_channels
 from dcnn_lib.detection.contract import DetectorContract
 from dcnn_lib.detection.yolo_loss import yolo_v1_loss, yolo_v1_responsible
 

@@ -74,6 +74,7 @@ import torch.nn as nn
 
 from ...layers import LocalResponseNorm, guard_inputs
 from ...registry import Figure, Published, TestSettings, register_model
+from ..backbones import deepest_stages
 
 PAPER = "Krizhevsky, Sutskever & Hinton, ImageNet classification with deep convolutional neural networks, NIPS 2012"
 PAPER_OWT = "Krizhevsky, One weird trick for parallelizing convolutional neural networks, arXiv:1404.5997, 2014"
@@ -242,6 +243,8 @@ class AlexNet(nn.Module):
         self.arch, self.num_classes, self.activation = arch, num_classes, activation
         if init != "default":
             self.reset_parameters_paper(bias_one=arch.bias_one if init == "paper" else ())
+        self.feature_info = deepest_stages(self.features, "features", in_channels)   # backbone contract
+        self.classifier_name = "classifier"
         guard_inputs(self, name, expected=(in_channels, input_size, input_size))
 
     @staticmethod

@@ -53,6 +53,7 @@ import torch.nn as nn
 from ...layers import guard_inputs
 from ...layers.lrn import LocalResponseNorm
 from ...registry import Figure, Published, TestSettings, register_model
+from ..backbones import deepest_stages
 
 PAPER = "Simonyan & Zisserman, Very Deep Convolutional Networks for Large-Scale Image Recognition, ICLR 2015"
 
@@ -186,6 +187,8 @@ class VGG(nn.Module):
             nn.Linear(hidden, num_classes),                                        # FC-1000
         )
         self.reset_parameters(init)
+        self.feature_info = deepest_stages(self.features, "features", in_channels)   # backbone contract
+        self.classifier_name = "classifier"
         guard_inputs(self, "VGG", expected=input_size or (in_channels, 224, 224))
 
     @torch.no_grad()

@@ -8,7 +8,7 @@ region and regresses its box. The detector only assembles torchvision's parts:
 - ``transform`` — ``GeneralizedRCNNTransform``: normalise, resize (shorter side 600, longer at
   most 1,000), batch; boxes mapped back to the input images afterwards;
 - ``backbone`` — a registered classifier's convolutional layers
-  (:func:`~dcnn_lib.detection.backbones.conv_trunk`; the paper's VGG-16 up to conv5_3,
+  (:func:`~dcnn_lib.models.backbones.conv_trunk`; the paper's VGG-16 up to conv5_3,
   stride 16): ``(N, 3, H, W) -> (N, 512, H/16, W/16)``;
 - ``rpn`` — here *not* a network: selective-search proposals
   (:class:`~dcnn_lib.detection.proposals.ExternalProposals`), 2,000 per image;
@@ -38,7 +38,7 @@ from torchvision.models.detection.generalized_rcnn import GeneralizedRCNN
 from torchvision.models.detection.roi_heads import RoIHeads
 from torchvision.models.detection.transform import GeneralizedRCNNTransform
 
-from ...detection.backbones import two_stage_parts
+from ..backbones import two_stage_parts
 from ...detection.contract import DetectorContract
 from ...detection.proposals import ExternalProposals, SelectiveSearch
 from ...detection.roi_pool import SingleScaleRoIPool

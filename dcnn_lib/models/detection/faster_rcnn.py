@@ -9,7 +9,7 @@ share the backbone. This file only assembles torchvision's parts:
 
 - ``transform`` — ``GeneralizedRCNNTransform`` (shorter side 600, longer ≤ 1,000 in the paper);
 - ``backbone`` — a registered classifier's conv layers (VGG-16 to conv5_3, stride 16;
-  :func:`~dcnn_lib.detection.backbones.conv_trunk`);
+  :func:`~dcnn_lib.models.backbones.conv_trunk`);
 - ``rpn`` — ``RegionProposalNetwork`` with ``AnchorGenerator(sizes=((128, 256, 512),),
   aspect_ratios=((0.5, 1.0, 2.0),))`` and ``RPNHead``: anchors with IoU ≥ 0.7 with a ground
   truth box are positive, < 0.3 negative, 256 sampled per image (at most half positive);
@@ -39,7 +39,7 @@ from typing import Sequence
 from torchvision.models.detection import faster_rcnn as tv
 from torchvision.models.detection.anchor_utils import AnchorGenerator
 
-from ...detection.backbones import fpn_backbone, registry_classifier, two_stage_parts
+from ..backbones import fpn_backbone, get_backbone, two_stage_parts
 from ...detection.contract import DetectorContract
 from ...detection.roi_pool import SingleScaleRoIPool
 from ...layers import guard_inputs
@@ -114,5 +114,5 @@ def faster_rcnn(num_classes: int = 20, backbone: str = "vgg16", backbone_kwargs:
 def fasterrcnn_resnet50_fpn(num_classes: int = 91, **kwargs) -> FasterRCNN:
     """torchvision's Faster R-CNN ResNet-50-FPN (COCO: 91 outputs, background included), with
     dcnn_lib's ``resnet50``; ``kwargs`` go to ``FasterRCNN`` as in torchvision's builder."""
-    model = FasterRCNN(fpn_backbone(registry_classifier("resnet50")), num_classes=num_classes, **kwargs)
+    model = FasterRCNN(fpn_backbone(get_backbone("resnet50")), num_classes=num_classes, **kwargs)
     return guard_inputs(model, "fasterrcnn_resnet50_fpn", expected=(3, 800, 1333))

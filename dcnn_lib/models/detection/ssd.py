@@ -43,7 +43,7 @@ import torch.nn.functional as F
 from torchvision.models.detection import ssd as tv
 from torchvision.models.detection.anchor_utils import DefaultBoxGenerator
 
-from ...detection.backbones import conv_trunk, registry_classifier
+from ..backbones import conv_trunk, get_backbone
 from ...detection.contract import DetectorContract
 from ...layers import guard_inputs
 from ...registry import Figure, Published, TestSettings, register_model
@@ -69,7 +69,7 @@ class SSD(DetectorContract, tv.SSD):
 class SSDFeaturePyramid(nn.Module):
     """SSD's multi-scale feature maps over any conv trunk (the book-scale base network).
 
-    ``trunk`` (e.g. :func:`~dcnn_lib.detection.backbones.conv_trunk` at stride 8) gives the
+    ``trunk`` (e.g. :func:`~dcnn_lib.models.backbones.conv_trunk` at stride 8) gives the
     first, finest map, L2-normalised per position and rescaled by a learnt per-channel factor
     (initialised to 20, as conv4_3 in the paper). Then, like pool5-fc6-fc7, a 2×2 max pooling
     and a 3×3 conv to ``fc_channels``; then one extra block per entry of ``extra_channels``
@@ -106,7 +106,7 @@ class SSDFeaturePyramid(nn.Module):
 
 
 def _ssd300(num_classes_with_bg: int, scales: Sequence[float], **kwargs) -> SSD:
-    vgg = registry_classifier("vgg16")
+    vgg = get_backbone("vgg16")
     backbone = tv.SSDFeatureExtractorVGG(vgg.features, highres=False)
     anchors = DefaultBoxGenerator([list(r) for r in SSD300_RATIOS], scales=list(scales), steps=list(SSD300_STEPS))
     settings = {"image_mean": list(CAFFE_MEAN), "image_std": list(CAFFE_STD), **kwargs}
@@ -138,7 +138,7 @@ def ssd(num_classes: int = 20, backbone: str | None = None, backbone_kwargs: dic
     if backbone is None:
         extra = {k: v for k, v in (("image_mean", image_mean), ("image_std", image_std)) if v is not None}
         return _ssd300(num_classes + 1, scales or VOC_SCALES, **extra, **kwargs)
-    trunk = conv_trunk(registry_classifier(backbone, backbone_weights, **(backbone_kwargs or {})), stride)
+    trunk = conv_trunk(get_backbone(backbone, backbone_weights, **(backbone_kwargs or {})), stride)
     features = SSDFeaturePyramid(trunk, fc_channels, extra_channels)
     n_maps = len(features.out_channels)
     ratios = [list(r) for r in (aspect_ratios or ([2], *([2, 3],) * (n_maps - 3), [2], [2]))]

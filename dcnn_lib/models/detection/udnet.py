@@ -46,7 +46,7 @@ from torchvision.models.detection.transform import GeneralizedRCNNTransform
 from ...detection.centre_maps import centre_targets, decode_centre_maps
 from ...detection.contract import DetectorContract
 from ...layers import guard_inputs
-from ...registry import Figure, Published, TestSettings, register_model
+from ...registry import Figure, Published, TestSettings, get, register_model
 
 PAPER = ("Alom, Aspiras, Taha, Bowen & Asari, Microscopic nuclei classification, segmentation, and detection "
          "with improved deep convolutional neural networks (DCNN), Diagnostic Pathology 17:38, 2022")
@@ -78,8 +78,6 @@ class UDNet(DetectorContract, nn.Module):
                  peak_window: int = 3, image_mean: Sequence[float] = IMAGENET_MEAN,
                  image_std: Sequence[float] = IMAGENET_STD) -> None:
         super().__init__()
-        from ... import models
-
         levels = len(widths)
         if input_size % 2 ** (levels - 1):
             raise ValueError(f"UDNet: input_size must be divisible by 2^{levels - 1}, got {input_size}")
@@ -91,8 +89,8 @@ class UDNet(DetectorContract, nn.Module):
                                                   size_divisible=1, fixed_size=(input_size, input_size))
         self.n_class_maps = num_classes if num_classes > 1 else 0
         outputs = 1 + self.n_class_maps + (2 if box_size else 0)
-        self.net = models.get("r2unet", num_classes=outputs, in_channels=3,
-                              widths=tuple(widths), t=t)             # N x 3 x H x W -> N x outputs x H x W
+        self.net = get("r2unet", num_classes=outputs, in_channels=3,
+                       widths=tuple(widths), t=t)             # N x 3 x H x W -> N x outputs x H x W
         guard_inputs(self, "UDNet", expected=(3, input_size, input_size))
 
     def maps(self, batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:

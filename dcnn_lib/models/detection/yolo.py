@@ -191,8 +191,8 @@ class YOLOv1(DetectorContract, nn.Module):
         """Load the state dict of a :class:`YOLOv1Classifier` of the same width, batch norm and
         strides into the first 20 convolutions (the paper's ImageNet pre-training). A classifier
         trained on grey images is inflated to RGB first
-        (:func:`~dcnn_lib.detection.backbones.inflate_input_channels`)."""
-        from ...detection.backbones import inflate_input_channels
+        (:func:`~dcnn_lib.models.backbones.inflate_input_channels`)."""
+        from ..backbones import inflate_input_channels
 
         cls = YOLOv1Classifier(weights["fc.weight"].shape[0], weights["features.0.weight"].shape[1], self.width,
                                self.batch_norm, self.input_size, self.S)
