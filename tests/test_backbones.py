@@ -23,7 +23,7 @@ BACKBONES = [n for n in dl.models.list_models("classification") if hasattr(_on_m
 
 
 def test_the_backbones_of_the_detectors_and_segmenters_declare_the_contract():
-    assert {"vgg16", "vgg16_bn", "vgg_mini", "alexnet_paper", "resnet50", "resnet101"} <= set(BACKBONES)
+    assert {"vgg16", "vgg16_bn", "vgg_small", "alexnet_paper", "resnet50", "resnet101"} <= set(BACKBONES)
 
 
 @pytest.mark.parametrize("name", BACKBONES)
@@ -58,7 +58,7 @@ def test_deepest_stages_of_a_hand_built_stack():
 
 
 def test_cut_parts_share_the_classifiers_modules():
-    vgg = dl.models.get("vgg_mini", width=1 / 16)
+    vgg = dl.models.get("vgg_small", width=1 / 16)
     trunk = conv_trunk(vgg, 16)
     assert trunk[0] is vgg.features[0] and trunk.out_channels == stage_at(vgg, 16).channels
     head = classifier_head(vgg)

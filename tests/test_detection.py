@@ -119,7 +119,7 @@ def test_yolo_raw_output_is_the_grid():
     model = dl.models.get("yolo_v1", width=1 / 64, hidden=64).eval()       # the paper's S, B, C, input
     raw = model.raw([torch.rand(3, 200, 300), torch.rand(3, 448, 448)])
     assert raw.shape == (2, 7, 7, 2 * 5 + 20)
-    small = dl.models.get("yolo_v1", num_classes=10, input_size=112, width=1 / 64, hidden=64).eval()
+    small = dl.models.get("yolo_v1", num_classes=10, input_size=(3, 112, 112), width=1 / 64, hidden=64).eval()
     assert small.raw(torch.rand(1, 3, 112, 112)).shape == (1, 7, 7, 20)
 
 
@@ -158,7 +158,7 @@ def test_yolo_responsible_reports_what_the_grid_predicts_for_each_object():
     assert out["class_correct"].tolist() == [True, False]
     assert len(out["empty_confidence"]) == S * S * B - 2 and out["empty_confidence"].max() == pytest.approx(0.4)
     # the model method gives the same on images
-    model = dl.models.get("yolo_v1", num_classes=3, input_size=112, width=1 / 32, hidden=32).eval()
+    model = dl.models.get("yolo_v1", num_classes=3, input_size=(3, 112, 112), width=1 / 32, hidden=32).eval()
     scene = [(torch.rand(3, 112, 112), {"boxes": torch.tensor([[10.0, 10, 50, 40]]), "labels": torch.tensor([3])})]
     got = model.responsible([im for im, _ in scene], [t for _, t in scene])
     assert got["iou"].shape == (1,) and got["class_correct"].shape == (1,)
@@ -200,12 +200,12 @@ def test_nms_steps_and_iou_agree_with_torchvision_ops():
     _, value = widgets.iou_figure(a, b)
     assert value == pytest.approx(torchvision.ops.box_iou(a[None], b[None]).item()) == pytest.approx(50 / 150)
     # mask IoU of rectangles = box IoU
-    from dcnn_lib.detection.metrics import mask_iou
+    from dcnn_lib.detection.metrics import pairwise_mask_iou
 
     m = torch.zeros(2, 20, 20, dtype=torch.bool)
     m[0, 0:10, 0:10] = True
     m[1, 0:10, 5:15] = True
-    assert mask_iou(m[:1], m[1:]).item() == pytest.approx(50 / 150)
+    assert pairwise_mask_iou(m[:1], m[1:]).item() == pytest.approx(50 / 150)
 
 
 # ---- average precision, worked by hand ---------------------------------------------------------
@@ -336,7 +336,7 @@ def test_selective_search_and_backbone_parts():
     vgg = dl.models.get("vgg16")
     assert conv_trunk(vgg, 16)(torch.zeros(1, 3, 64, 64)).shape == (1, 512, 4, 4)
     assert conv_trunk(vgg, 8).out_channels == 512
-    grey = dl.models.get("vgg_mini", width=1 / 16, in_channels=1).eval()
+    grey = dl.models.get("vgg_small", width=1 / 16, in_channels=1).eval()
     x = torch.rand(2, 1, 32, 32)
     before = grey(x)
     assert torch.allclose(inflate_input_channels(grey, 3)(x.expand(-1, 3, -1, -1)), before, atol=1e-5)

@@ -16,8 +16,8 @@ from .contract import DetectorContract, check_detection_inputs
 from .draw import draw_detections, show_detections
 from .engine import (DetectionReport, detection_loader, evaluate, fit, predict,
                      random_detections, throughput)
-from .metrics import (COCO_IOUS, DetectionMetrics, average_precision, mask_iou, match_detections,
-                      mean_average_precision, point_f1, precision_recall)
+from .metrics import (COCO_IOUS, DetectionMetrics, average_precision, match_detections,
+                      mean_average_precision, pairwise_mask_iou, point_f1, precision_recall)
 from .proposals import ExternalProposals, SelectiveSearch, selective_search
 from .roi_pool import SingleScaleRoIPool
 from .warp import RegionWarp, dilate_boxes
@@ -26,7 +26,7 @@ __all__ = [
     "centre_targets", "decode_centre_maps", "find_peaks", "DetectorContract",
     "check_detection_inputs", "draw_detections", "show_detections", "DetectionReport",
     "detection_loader", "evaluate", "fit", "predict", "random_detections", "throughput", "COCO_IOUS",
-    "DetectionMetrics", "average_precision", "mask_iou", "match_detections", "mean_average_precision", "point_f1",
+    "DetectionMetrics", "average_precision", "pairwise_mask_iou", "match_detections", "mean_average_precision", "point_f1",
     "precision_recall", "ExternalProposals", "SelectiveSearch", "selective_search", "SingleScaleRoIPool",
     "RegionWarp", "dilate_boxes",
 ]

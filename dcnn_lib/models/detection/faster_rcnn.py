@@ -44,7 +44,7 @@ from ...detection.contract import DetectorContract
 from ...detection.roi_pool import SingleScaleRoIPool
 from ...layers import guard_inputs
 from ...registry import Figure, Published, TestSettings, register_model
-from . import FEW_ROIS, TINY_BACKBONE
+from . import FEW_ROIS, SMALL_BACKBONE
 
 PAPER = ("Ren, He, Girshick & Sun, Faster R-CNN: Towards Real-Time Object Detection with Region "
          "Proposal Networks, NIPS 2015")
@@ -82,7 +82,7 @@ _PREDICTOR = (4096 * 21 + 21) + (4096 * 84 + 84)
                 test=TestSettings(input_size=(3, 64, 64), kwargs=dict(
                     num_classes=3, stride=8, box_head=32, anchor_sizes=(8, 16, 32), min_size=64, max_size=64,
                     rpn_pre_nms_top_n_train=200, rpn_post_nms_top_n_train=50, rpn_pre_nms_top_n_test=200,
-                    rpn_post_nms_top_n_test=50, box_batch_size_per_image=16, **TINY_BACKBONE)))
+                    rpn_post_nms_top_n_test=50, box_batch_size_per_image=16, **SMALL_BACKBONE)))
 def faster_rcnn(num_classes: int = 20, backbone: str = "vgg16", backbone_kwargs: dict | None = None,
                 backbone_weights: dict | None = None, stride: int = 16, box_head: str | int = "classifier",
                 roi_size: int = 7, anchor_sizes: Sequence[int] = ANCHOR_SIZES,

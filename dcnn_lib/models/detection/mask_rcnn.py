@@ -36,7 +36,7 @@ from ..backbones import fpn_backbone, get_backbone, two_stage_parts
 from ...detection.contract import DetectorContract
 from ...layers import guard_inputs
 from ...registry import Figure, Published, TestSettings, register_model
-from . import FEW_ROIS, TINY_BACKBONE
+from . import FEW_ROIS, SMALL_BACKBONE
 from .faster_rcnn import ANCHOR_SIZES, ASPECT_RATIOS, TV_DET, rpn_anchors
 
 PAPER = "He, Gkioxari, Dollár & Girshick, Mask R-CNN, ICCV 2017"
@@ -63,7 +63,7 @@ def _torchvision_mask_rcnn(num_classes: int, **kwargs) -> MaskRCNN:
                     num_classes=3, fpn=False, stride=8, box_head=32, mask_layers=(8, 8), anchor_sizes=(8, 16, 32),
                     min_size=64, max_size=64, rpn_pre_nms_top_n_train=200, rpn_post_nms_top_n_train=50,
                     rpn_pre_nms_top_n_test=200, rpn_post_nms_top_n_test=50, box_batch_size_per_image=16,
-                    **TINY_BACKBONE)))
+                    **SMALL_BACKBONE)))
 def mask_rcnn(num_classes: int = 80, backbone: str = "resnet50", backbone_kwargs: dict | None = None,
               backbone_weights: dict | None = None, fpn: bool = True, stride: int = 16,
               box_head: int = 1024, mask_layers: Sequence[int] = (256, 256, 256, 256),

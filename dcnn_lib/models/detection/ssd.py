@@ -46,8 +46,9 @@ from torchvision.models.detection.anchor_utils import DefaultBoxGenerator
 from ..backbones import conv_trunk, get_backbone
 from ...detection.contract import DetectorContract
 from ...layers import guard_inputs
-from ...registry import Figure, Published, TestSettings, register_model
-from . import TINY_BACKBONE
+from ...errors import DcnnValueError
+from ...registry import Figure, Published, TestSettings, check_input_size, register_model
+from . import SMALL_BACKBONE
 from .faster_rcnn import TV_DET
 
 PAPER = "Liu, Anguelov, Erhan, Szegedy, Reed, Fu & Berg, SSD: Single Shot MultiBox Detector, ECCV 2016"
@@ -123,19 +124,27 @@ _PER_CLASS = sum(n * (9 * c + 1) for n, c in ((4, 512), (6, 1024), (6, 512), (6,
                                     other={"default_boxes": Figure(8732, "paper, §3"),
                                            "voc2007_map": Figure(74.3, "paper, Table 7", "VOC 2007+2012 training data"),
                                            "fps": Figure(59, "paper, Table 7", "Titan X")}),
-                test=TestSettings(input_size=(3, 64, 64), kwargs=dict(num_classes=3, size=64, stride=8, fc_channels=16,
-                                                              extra_channels=(16, 16), **TINY_BACKBONE)))
+                test=TestSettings(input_size=(3, 64, 64), kwargs=dict(num_classes=3, input_size=(3, 64, 64), stride=8, fc_channels=16,
+                                                              extra_channels=(16, 16), **SMALL_BACKBONE)))
 def ssd(num_classes: int = 20, backbone: str | None = None, backbone_kwargs: dict | None = None,
-        backbone_weights: dict | None = None, size: int = 300, stride: int = 8, fc_channels: int = 1024,
+        backbone_weights: dict | None = None, input_size: tuple[int, int, int] = (3, 300, 300), stride: int = 8,
+        fc_channels: int = 1024,
         extra_channels: Sequence[int] = (512, 256, 256), aspect_ratios: Sequence[Sequence[int]] | None = None,
         scales: Sequence[float] | None = None, image_mean: Sequence[float] | None = None,
         image_std: Sequence[float] | None = None, **kwargs) -> SSD:
     """SSD300 (VGG-16, VOC's 20 classes, 8,732 default boxes) — or, given ``backbone``, SSD on
     :class:`SSDFeaturePyramid` over that registered classifier (book scale).
 
+    ``input_size``: ``(3, H, W)`` images are resized to (SSD300: ``(3, 300, 300)`` only).
     ``kwargs`` go to torchvision's ``SSD`` (``score_thresh``, ``nms_thresh``, ...).
     """
+    channels, height, width = check_input_size(input_size, "ssd")
+    if channels != 3:
+        raise DcnnValueError(f"ssd: input_size must have 3 channels (RGB images), got {tuple(input_size)}")
     if backbone is None:
+        if (height, width) != (300, 300):
+            raise DcnnValueError(f"ssd: SSD300 (backbone=None) takes input_size (3, 300, 300), got "
+                                 f"{tuple(input_size)}; give a registered backbone for other sizes")
         extra = {k: v for k, v in (("image_mean", image_mean), ("image_std", image_std)) if v is not None}
         return _ssd300(num_classes + 1, scales or VOC_SCALES, **extra, **kwargs)
     trunk = conv_trunk(get_backbone(backbone, backbone_weights, **(backbone_kwargs or {})), stride)
@@ -146,10 +155,10 @@ def ssd(num_classes: int = 20, backbone: str | None = None, backbone_kwargs: dic
         step = 0.7 / max(n_maps - 2, 1)
         scales = [0.1] + [0.2 + step * k for k in range(n_maps - 1)] + [0.2 + step * (n_maps - 1)]
     anchors = DefaultBoxGenerator(ratios, scales=list(scales))
-    model = SSD(features, anchors, (size, size), num_classes + 1,
+    model = SSD(features, anchors, (height, width), num_classes + 1,
                 image_mean=list(image_mean or (0.485, 0.456, 0.406)),
                 image_std=list(image_std or (0.229, 0.224, 0.225)), **kwargs)
-    return guard_inputs(model, "SSD", expected=(3, size, size))
+    return guard_inputs(model, "SSD", expected=(3, height, width))
 
 
 @register_model(task="detection", paper=PAPER + " (torchvision's COCO model)", year=2016,

@@ -30,10 +30,10 @@ from ...errors import DcnnValueError
 from ..backbones import get_backbone, stage_at, stages
 
 # Narrow backbones for the CPU tests and the book's training runs: the same builders, 1/8 width.
-VGG_NARROW = {"backbone": "vgg_mini",
+VGG_NARROW = {"backbone": "vgg_small",
               "backbone_kwargs": {"config": "D", "width": 1 / 8, "in_channels": 3, "batch_norm": True}}
 RESNET_NARROW = {"backbone": "resnet50", "backbone_kwargs": {"widths": (8, 16, 32, 64)}}
-UNET_TINY = (4, 8, 16, 32, 64)
+UNET_SMALL = (4, 8, 16, 32, 64)
 COUNTED = "counted from the architecture"
 
 

@@ -86,7 +86,7 @@ class FCN(nn.Module):
         num_classes: ``C`` (21 for PASCAL VOC).
         variant: ``"32s"``, ``"16s"`` or ``"8s"``.
         backbone: registered VGG (``"vgg16"``); ``backbone_kwargs`` go to its builder
-            (``get("vgg_mini", config="D", width=1/8, ...)`` for a narrow one).
+            (``get("vgg_small", config="D", width=1/8, ...)`` for a narrow one).
         hidden: channels of fc6 and fc7 (4096).
         pad100: the released models' padding and crops (True) or "same" padding (False).
         dropout: after fc6 and fc7 (0.5).
