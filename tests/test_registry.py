@@ -1,8 +1,11 @@
+import dataclasses
+
 import pytest
 import torch.nn as nn
 
 import dcnn_lib as dl
 from dcnn_lib import registry
+from dcnn_lib.registry import Figure
 
 
 @pytest.fixture
@@ -62,9 +65,48 @@ def test_unknown_override_names_the_accepted_ones():
 
 def test_meta_carries_paper_facts():
     m = dl.models.meta("lenet5")
-    assert m["year"] == 1998 and m["input_size"] == (1, 32, 32) and m["task"] == "classification"
-    assert m["reference"]["params"] == 60_000
-    assert m["torchvision"] is None
-    assert m["defaults"] == {"num_classes": 10, "in_channels": 1}
-    m["reference"]["params"] = 0  # a copy: the registry is not changed
-    assert dl.models.meta("lenet5")["reference"]["params"] == 60_000
+    assert m.year == 1998 and m.input_size == (1, 32, 32) and m.task == "classification"
+    assert m.published.params == Figure(60_000, "paper, §II-B")
+    assert m.test.torchvision is None and m.test_input_size == (1, 32, 32)
+    assert m.defaults == {"num_classes": 10, "in_channels": 1}
+    with pytest.raises(dataclasses.FrozenInstanceError):   # the registry's own object: read-only
+        m.published.params = None
+    with pytest.raises(TypeError):
+        m.published.other["connections"] = Figure(0, "x")
+    plain = m.as_dict()
+    assert plain["published"]["params"] == {"value": 60_000, "source": "paper, §II-B", "note": ""}
+    assert plain["published"]["other"]["connections"]["value"] == 340_908
+
+
+@pytest.mark.parametrize("name", dl.models.list_models())
+def test_every_model_is_a_named_builder_of_its_module(name):
+    import importlib
+    import inspect
+
+    builder = dl.models.meta(name).builder
+    module = importlib.import_module(builder.__module__)
+    assert module.__name__.startswith("dcnn_lib.models.")        # its family's module
+    assert builder.__name__ == name and getattr(module, name) is builder       # grep finds `def name(`
+    assert f"\ndef {name}(" in inspect.getsource(module)
+
+
+def test_meta_views_are_typed_and_the_same_keys_for_every_model():
+    for name in dl.models.list_models():
+        m = dl.models.meta(name)
+        assert isinstance(m, dl.models.ModelMeta)
+        plain = m.as_dict()
+        assert set(plain) == {"name", "task", "paper", "year", "input_size", "description", "published", "test",
+                              "defaults"}
+        assert set(plain["published"]) == {"params", "gmacs", "top1", "top5", "other"}
+        assert all(f["source"] for f in plain["published"]["other"].values())
+
+
+def test_published_figures_need_a_source_and_an_exact_parameter_count():
+    with pytest.raises(ValueError, match="needs its source"):
+        Figure(1.0, "")
+    with pytest.raises(TypeError, match="exact int count"):
+        dl.models.Published(params=Figure(1.5e6, "paper"))
+    with pytest.raises(ValueError, match="snake_case"):
+        dl.models.Published(other={"Top-1": Figure(70.0, "paper")})
+    with pytest.raises(TypeError, match="published must be a Published"):
+        dl.register_model(task="classification", paper="p", year=1, input_size=(1, 2, 2), published={"params": 1})

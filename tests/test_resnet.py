@@ -65,7 +65,7 @@ def cifar_params(depth: int, classes: int = 10, in_channels: int = 3) -> int:
 @pytest.mark.parametrize("depth", [20, 32, 44, 56, 110])
 def test_cifar_parameter_counts_match_table6(depth):
     count = n_params(dl.models.get(f"resnet{depth}_cifar"))
-    assert count == cifar_params(depth) == dl.models.meta(f"resnet{depth}_cifar")["reference"]["params"]
+    assert count == cifar_params(depth) == dl.models.meta(f"resnet{depth}_cifar").published.params.value
     paper_m = TABLE6[depth][0]                      # 0.27, 0.46, 0.66, 0.85, 1.7 (millions)
     digits = 1 if paper_m >= 1 else 2
     assert round(count / 1e6, digits) == paper_m
@@ -84,8 +84,8 @@ def test_cifar_stage_depths():
 
 @pytest.mark.parametrize("depth", [164, 1001])
 def test_preact_cifar_bottleneck_counts(depth):
-    count = dl.models.meta(f"preact_resnet{depth}_cifar")["reference"]["params"]
-    paper_m = dl.models.meta(f"preact_resnet{depth}_cifar")["reference"]["params_m"]   # 1.7M, 10.2M
+    count = dl.models.meta(f"preact_resnet{depth}_cifar").published.params.value
+    paper_m = dl.models.meta(f"preact_resnet{depth}_cifar").published.other["params_m"].value   # 1.7M, 10.2M
     assert abs(count / 1e6 - paper_m) / paper_m < 0.015
 
 
@@ -116,7 +116,7 @@ def test_table1_multiply_adds_of_basic_nets_and_v15():
         assert abs(macs / 1e9 - TABLE1_GFLOPS[depth]) / TABLE1_GFLOPS[depth] < 0.03, macs
     v15 = dl.analysis.summary(dl.models.get("resnet50"), (3, 224, 224)).total_macs
     v1 = dl.analysis.summary(dl.models.get("resnet50_v1"), (3, 224, 224)).total_macs
-    assert round(v15 / 1e9, 3) == dl.models.meta("resnet50")["reference"]["torchvision_gmacs"] == 4.089
+    assert round(v15 / 1e9, 3) == dl.models.meta("resnet50").published.gmacs.value == 4.089
     # the difference is the first 1x1 of stages 3-5 running at 4x the positions
     extra = 3 * (256 * 128 * (56 * 56 - 28 * 28))
     assert v15 - v1 == extra
@@ -127,8 +127,8 @@ def test_v1_and_v15_share_weights_and_differ_in_stride_placement():
     v1.load_state_dict(v15.state_dict(), strict=True)
     assert v1.layer2[0].conv1.stride == (2, 2) and v1.layer2[0].conv2.stride == (1, 1)
     assert v15.layer2[0].conv1.stride == (1, 1) and v15.layer2[0].conv2.stride == (2, 2)
-    assert [f["channels"] for f in v15.feature_info] == [256, 512, 1024, 2048]
-    assert [f["reduction"] for f in v15.feature_info] == [4, 8, 16, 32]
+    assert [f.channels for f in v15.feature_info] == [256, 512, 1024, 2048]
+    assert [f.stride for f in v15.feature_info] == [4, 8, 16, 32]
 
 
 def test_bottleneck_operation_counts_of_the_slide():

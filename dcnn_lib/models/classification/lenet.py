@@ -41,7 +41,8 @@ import torch
 import torch.nn as nn
 
 from ...layers import EuclideanRBF, PartialConv2d, ScaledTanh, Subsampling, guard_inputs
-from ...registry import register_model
+from ...errors import DcnnValueError
+from ...registry import Figure, Published, register_model
 
 PAPER = "LeCun, Bottou, Bengio & Haffner, Gradient-based learning applied to document recognition, Proc. IEEE 1998"
 
@@ -117,13 +118,23 @@ class LeNet5(nn.Sequential):
             layers = [(n, m) for n, m in layers if n not in ("s2_act", "s4_act")]
         super().__init__(OrderedDict(layers))
         self.num_classes = num_classes
+        if init not in ("lecun98", "default"):
+            raise DcnnValueError(f"LeNet5: init must be 'lecun98' or 'default', got {init!r}")
         if init == "lecun98":
-            self.reset_parameters_lecun98()
+            self.reset_parameters("lecun98")
         guard_inputs(self, "LeNet5", expected=(in_channels, 32, 32))
 
     @torch.no_grad()
-    def reset_parameters_lecun98(self) -> None:
-        """Weights and biases uniform in ``±2.4 / F`` with ``F`` the unit's fan-in (Appendix A)."""
+    def reset_parameters(self, init: str = "lecun98") -> None:
+        """``"lecun98"``: weights and biases uniform in ``±2.4 / F`` with ``F`` the unit's fan-in
+        (Appendix A); ``"default"``: PyTorch's initialisation of every layer."""
+        if init == "default":
+            for module in self.modules():
+                if module is not self and hasattr(module, "reset_parameters"):
+                    module.reset_parameters()
+            return
+        if init != "lecun98":
+            raise DcnnValueError(f"LeNet5.reset_parameters: init must be 'lecun98' or 'default', got {init!r}")
         for module in self.modules():
             if isinstance(module, (nn.Conv2d, nn.Linear)):
                 fan_in = module.weight[0].numel()  # in_channels/groups x k x k, or in_features
@@ -139,16 +150,18 @@ class LeNet5(nn.Sequential):
 
 
 @register_model(task="classification", paper=PAPER, year=1998, input_size=(1, 32, 32),
-                reference={"params": 60_000, "per_layer_params": PAPER_PARAMS,
-                           "per_layer_connections": PAPER_CONNECTIONS, "connections": 340_908,
-                           "mnist_test_error": 0.95, "mnist_test_error_distortions": 0.8})
+                published=Published(params=Figure(60_000, "paper, §II-B"), other={
+                    "connections": Figure(340_908, "paper, §II-B"),
+                    "mnist_error": Figure(0.95, "paper, §III", "test error %, no distortions"),
+                    "mnist_error_distortions": Figure(0.8, "paper, §III", "test error %, distorted training data")}))
 def lenet5(num_classes: int = 10, in_channels: int = 1) -> LeNet5:
     """LeNet-5 as published: scaled tanh, trainable subsampling, C3's Table I, RBF output."""
     return LeNet5(num_classes, in_channels)
 
 
 @register_model(task="classification", paper=PAPER + " (modern variant)", year=1998,
-                input_size=(1, 32, 32), reference={"params": 61_706})
+                input_size=(1, 32, 32),
+                published=Published(params=Figure(61_706, "counted from the layer sizes")))
 def lenet5_relu(num_classes: int = 10, in_channels: int = 1, batch_norm: bool = False) -> LeNet5:
     """Modern LeNet-5: ReLU, 2×2 max pooling, full C3, linear output (optionally batch norm)."""
     return LeNet5(num_classes, in_channels, activation="relu", pooling="max", c3="full",
