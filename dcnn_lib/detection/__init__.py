@@ -14,7 +14,7 @@ assembled from.
 from .backbones import (RegionCNN, classifier_head, conv_trunk, fpn_backbone, inflate_input_channels,
                         registry_classifier, two_stage_parts)
 from .centre_maps import centre_targets, decode_centre_maps, find_peaks
-from .contract import DetectorContract, check_detection_inputs
+from .contract import DetectorContract, check_detection_inputs, clip_targets, object_classes, validate_targets
 from .draw import draw_detections, show_detections
 from .engine import (DetectionReport, detection_loader, evaluate, fit, predict,
                      random_detections, throughput)
@@ -32,4 +32,5 @@ __all__ = [
     "DetectionMetrics", "average_precision", "mask_iou", "match_detections", "mean_average_precision", "point_f1",
     "precision_recall", "ExternalProposals", "SelectiveSearch", "selective_search", "SingleScaleRoIPool",
     "RegionWarp", "dilate_boxes",
+    "clip_targets", "object_classes", "validate_targets",
 ]
