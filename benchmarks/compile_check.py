@@ -68,11 +68,12 @@ def ours(frame) -> bool:
     return str(Path(frame.filename).resolve()).startswith(LIBRARY)
 
 
-def explain(name: str) -> dict:
-    """Graphs, breaks and the breaks in dcnn_lib's code for one forward of ``name``."""
+def explain(name: str, size: tuple[int, ...] | None = None, **overrides) -> dict:
+    """Graphs, breaks and the breaks in dcnn_lib's code for one forward of ``name`` (built
+    with ``overrides``) on a batch of one input of ``size`` (default: :func:`input_size`)."""
     torch.manual_seed(0)
-    model = dl.models.get(name).eval()
-    x = torch.rand(1, *input_size(name))
+    model = dl.models.get(name, **overrides).eval()
+    x = torch.rand(1, *(size or input_size(name)))
     torch._dynamo.reset()
     t0 = time.perf_counter()
     with torch.no_grad():

@@ -75,18 +75,23 @@ class _InputRecorder:
         self.seen: set = set()
         self.pending: Any = None
 
+    def weight(self) -> torch.Tensor | None:
+        """The probe layer's current weight (read through ``_parameters``: always the live one)."""
+        return self.probe._parameters.get("weight") if self.probe is not None else None
+
     def signature(self, module: nn.Module, x: Any) -> Any:
-        """What the checks depend on; ``None`` when the input is not one the cache understands."""
+        """What the checks depend on; ``None`` when the input is not one the cache understands.
+        Kept cheap: it runs on every forward (a few microseconds)."""
         if isinstance(x, torch.Tensor):
-            parts: Any = (tuple(x.shape), x.dtype, x.device)
+            device = x.device
+            parts: Any = (x.shape, x.dtype, device)
         elif isinstance(x, (list, tuple)) and x and all(isinstance(v, torch.Tensor) for v in x):
-            parts = tuple((tuple(v.shape), v.dtype, v.device) for v in x)
+            device = x[0].device
+            parts = tuple((v.shape, v.dtype, v.device) for v in x)
         else:
             return None
-        w = getattr(self.probe, "weight", None)
-        weight = (w.dtype, w.device) if isinstance(w, torch.Tensor) else None
-        device = x.device if isinstance(x, torch.Tensor) else x[0].device
-        return parts, weight, module.training, autocast_enabled(device.type)
+        w = self.weight()
+        return parts, (w.dtype, w.device) if w is not None else None, module.training, autocast_enabled(device.type)
 
     def check_input(self, module: nn.Module, x: Any) -> None:
         """Type, dtype, device and rank of a model's input (before any layer sees it)."""
@@ -100,8 +105,8 @@ class _InputRecorder:
             raise DcnnTypeError(f"{name}: expected a floating-point tensor (float32), got {x.dtype} of shape "
                                 f"{tuple(x.shape)}; convert it with x.float()"
                                 + (" (pixels 0-255: x.float() / 255, then normalise)" if x.dtype == torch.uint8 else ""))
-        w = getattr(self.probe, "weight", None)
-        if isinstance(w, torch.Tensor) and "meta" not in (x.device.type, w.device.type):
+        w = self.weight()
+        if w is not None and "meta" not in (x.device.type, w.device.type):
             if x.dtype != w.dtype and not autocast_enabled(x.device.type):
                 raise DcnnTypeError(f"{name}: the input is {x.dtype} but the model's parameters are {w.dtype}; "
                                     f"convert the input with x.to({w.dtype}) (or the model with model.to({x.dtype}))")
@@ -157,7 +162,8 @@ class _InputDone:
         if _compiling():
             return
         r = self.recorder
-        r.remove()
+        if r.active:
+            r.remove()
         if r.pending is not None:
             if len(r.seen) >= SEEN_LIMIT:
                 r.seen.clear()
@@ -248,7 +254,7 @@ def guard_inputs(model: nn.Module, name: str | None = None,
         _drop_guards(module)
         if _guarded_layer(module):
             recorder.layers.append((module, _LayerGuard(path, recorder)))
-            if recorder.probe is None and isinstance(getattr(module, "weight", None), torch.Tensor):
+            if recorder.probe is None and isinstance(module._parameters.get("weight"), torch.Tensor):
                 recorder.probe = module
     model.register_forward_pre_hook(recorder)
     model.register_forward_hook(_InputDone(recorder))
