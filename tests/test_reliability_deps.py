@@ -7,6 +7,7 @@ installs. Imports are read from the code (AST), mapped to distributions by the i
 metadata, and looked up in ``pyproject.toml``'s dependencies.
 """
 import ast
+import functools
 import importlib.metadata as md
 import json
 import re
@@ -36,8 +37,13 @@ def imported(source: str) -> set[str]:
     return names - set(sys.stdlib_module_names) - {"dcnn_lib"}
 
 
+@functools.lru_cache(maxsize=None)
+def _module_to_distributions() -> dict:
+    return md.packages_distributions()
+
+
 def distributions(module: str) -> set[str]:
-    return {d.lower() for d in md.packages_distributions().get(module, [module])}
+    return {d.lower() for d in _module_to_distributions().get(module, [module])}
 
 
 def code_cells(nb):
