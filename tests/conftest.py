@@ -1,6 +1,7 @@
 """Shared test set-up: offline, few threads, and helpers that write idx files."""
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import os
@@ -16,6 +17,17 @@ ROOT = Path(__file__).resolve().parent.parent
 # Tests never touch the network: dcnn_lib.runtime.online() answers False under DCNN_OFFLINE.
 os.environ["DCNN_OFFLINE"] = "1"
 torch.set_num_threads(min(2, torch.get_num_threads()))
+
+
+@contextlib.contextmanager
+def library_error(kind: type, match: str):
+    """``pytest.raises(kind, match=match)`` that also checks the error is one of dcnn_lib's own
+    (``dcnn_lib.errors.DcnnError``): a named error, not one PyTorch raised deep inside."""
+    with pytest.raises(kind, match=match) as info:
+        yield info
+    from dcnn_lib.errors import DcnnError
+
+    assert isinstance(info.value, DcnnError), f"{type(info.value).__name__} is not a dcnn_lib error: {info.value}"
 
 
 def write_idx(path: Path, array: np.ndarray, gz: bool = True) -> tuple[int, str]:

@@ -12,28 +12,11 @@ import pytest
 import torch
 
 import dcnn_lib as dl
+from conftest import library_error
 from test_detection import SMALL  # the small configuration of every registered detector
 
 DETECTORS = dl.models.list_models(task="detection")
 SIZE = 64
-
-
-def named(kind, match):
-    """``pytest.raises`` for a library error: ``kind`` (ValueError / TypeError) whose message
-    matches, and a ``dcnn_lib.errors.DcnnError``."""
-    class _Check:
-        def __enter__(self):
-            self.ctx = pytest.raises(kind, match=match)
-            self.info = self.ctx.__enter__()
-            return self.info
-
-        def __exit__(self, *exc):
-            handled = self.ctx.__exit__(*exc)
-            from dcnn_lib.errors import DcnnError
-
-            assert isinstance(self.info.value, DcnnError), f"{type(self.info.value).__name__} is not a DcnnError"
-            return handled
-    return _Check()
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +63,7 @@ def test_every_detector_rejects_bad_targets_the_same_way(models, name, case):
     t["labels"] = torch.tensor(labels)
     keys = getattr(model, "target_keys", ("boxes", "labels"))
     image = torch.rand(3, SIZE, SIZE)
-    with named(kind, message) as err:
+    with library_error(kind, message) as err:
         model([image], [{k: t[k] for k in keys}])
     assert str(err.value).startswith(f"{model.detector_name}: target 0")
 
@@ -94,7 +77,7 @@ def test_the_label_range_is_the_detectors_own(models, name):
     counts_background = name.endswith(("_fpn", "_vgg16"))
     assert c == SMALL[name]["num_classes"] - counts_background
     keys = getattr(model, "target_keys", ("boxes", "labels"))
-    with named(ValueError, f"label {c + 1}: labels are object classes 1..{c}"):
+    with library_error(ValueError, f"label {c + 1}: labels are object classes 1..{c}"):
         model([torch.rand(3, SIZE, SIZE)], [{k: v for k, v in target([GOOD], [c + 1]).items() if k in keys}])
 
 
@@ -105,9 +88,9 @@ def test_yolo_no_longer_wraps_or_relabels():
     image = torch.rand(3, SIZE, SIZE)
     ok = model([image], [{"boxes": torch.tensor([GOOD]), "labels": torch.tensor([3])}])
     assert all(torch.isfinite(v) for v in ok.values())
-    with named(ValueError, "label 0"):
+    with library_error(ValueError, "label 0"):
         model([image], [{"boxes": torch.tensor([GOOD]), "labels": torch.tensor([0])}])
-    with named(ValueError, "outside image 0"):
+    with library_error(ValueError, "outside image 0"):
         model([image], [{"boxes": torch.tensor([[-20.0, 5.0, -2.0, 20.0]]), "labels": torch.tensor([1])}])
 
 
@@ -115,18 +98,18 @@ def test_fit_names_a_nan_box_instead_of_the_learning_rate():
     model = dl.models.get("yolo_v1", **SMALL["yolo_v1"])
     bad = [([torch.rand(3, SIZE, SIZE)], [{"boxes": torch.tensor([[1.0, 2.0, math.nan, 9.0]]),
                                              "labels": torch.tensor([1])}])]
-    with named(ValueError, "box 0 is not finite") as err:
+    with library_error(ValueError, "box 0 is not finite") as err:
         dl.detection.fit(model, bad, epochs=1, progress=False, device="cpu")
     assert "learning rate" not in str(err.value)
 
 
-def test_images_of_the_wrong_kind_are_named(models):
+def test_images_of_the_wrong_kind_are_library_error(models):
     model = models("yolo_v1")
-    with named(TypeError, r"image 0 is torch.float64 but the model's parameters are torch.float32"):
+    with library_error(TypeError, r"image 0 is torch.float64 but the model's parameters are torch.float32"):
         model([torch.rand(3, SIZE, SIZE, dtype=torch.float64)], [target([GOOD], [1])])
-    with named(TypeError, "image 0 must be a float tensor in \\[0, 1\\], got torch.uint8"):
+    with library_error(TypeError, "image 0 must be a float tensor in \\[0, 1\\], got torch.uint8"):
         model([torch.zeros(3, SIZE, SIZE, dtype=torch.uint8)], [target([GOOD], [1])])
-    with named(TypeError, "targets must be a list of dicts"):
+    with library_error(TypeError, "targets must be a list of dicts"):
         model([torch.rand(3, SIZE, SIZE)], {"boxes": torch.tensor([GOOD]), "labels": torch.tensor([1])})
 
 

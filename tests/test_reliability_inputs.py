@@ -13,6 +13,7 @@ import torch
 import torch.nn as nn
 
 import dcnn_lib as dl
+from conftest import library_error
 from dcnn_lib.layers import guard_inputs
 
 # one classifier per kind of network, and a segmenter (small enough for every test run)
@@ -22,23 +23,6 @@ OVERRIDES = {"unet": {"widths": (4, 8, 16, 32, 64), "padding": "same"}}
 
 def build(name):
     return dl.models.get(name, **OVERRIDES.get(name, {})).eval()
-
-
-def library_error(kind, match):
-    """``pytest.raises`` of a ``kind`` whose message matches, checked to be a dcnn_lib error."""
-    class _Check:
-        def __enter__(self):
-            self.ctx = pytest.raises(kind, match=match)
-            self.info = self.ctx.__enter__()
-            return self.info
-
-        def __exit__(self, *exc):
-            handled = self.ctx.__exit__(*exc)
-            from dcnn_lib.errors import DcnnError
-
-            assert isinstance(self.info.value, DcnnError), repr(self.info.value)
-            return handled
-    return _Check()
 
 
 @pytest.mark.parametrize("name", MODELS)
