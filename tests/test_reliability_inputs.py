@@ -55,6 +55,15 @@ def test_float64_works_when_the_model_is_float64_and_under_autocast():
     assert net.double()(torch.rand(1, 3, 4, 4, dtype=torch.float64)).dtype == torch.float64
 
 
+def test_shape_only_runs_on_the_meta_device_are_checked_too():
+    """The analysis tools run models on ``meta`` tensors (no autocast, no arithmetic there)."""
+    with torch.device("meta"):
+        model = dl.models.get("lenet5").eval()
+    assert model(torch.empty(2, 1, 32, 32, device="meta")).shape == (2, 10)
+    with library_error(ValueError, "LeNet5: layer 'c5'"):
+        model(torch.empty(1, 1, 28, 28, device="meta"))
+
+
 def layer_hooks(model):
     return sum(len(m._forward_pre_hooks) for name, m in model.named_modules() if name)
 

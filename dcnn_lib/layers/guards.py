@@ -51,6 +51,8 @@ def autocast_enabled(device_type: str) -> bool:
         return torch.is_autocast_enabled(device_type)
     except TypeError:  # older torch: one flag for CUDA, one for the CPU
         return torch.is_autocast_cpu_enabled() if device_type == "cpu" else torch.is_autocast_enabled()
+    except RuntimeError:  # a device without autocast ("meta": the analysis tools' shape-only runs)
+        return False
 
 
 def _describe(x: Any) -> str:
