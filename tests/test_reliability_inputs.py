@@ -64,6 +64,15 @@ def test_shape_only_runs_on_the_meta_device_are_checked_too():
         model(torch.empty(1, 1, 28, 28, device="meta"))
 
 
+def test_inputs_given_by_keyword_get_the_layer_checks():
+    model = dl.models.get("sam_tiny").eval()
+    out = model(image=torch.rand(1, 3, 64, 64), points=torch.tensor([[[10.0, 20.0]]]),
+                point_labels=torch.tensor([[1]]))
+    assert out
+    with library_error(ValueError, r"SamTiny: layer '.+' \(Conv2d\) expects 3 input channels, got 1"):
+        model(image=torch.rand(1, 1, 64, 64))
+
+
 def layer_hooks(model):
     return sum(len(m._forward_pre_hooks) for name, m in model.named_modules() if name)
 

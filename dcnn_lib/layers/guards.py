@@ -141,7 +141,7 @@ class _InputRecorder:
             if self.active:   # left by a forward that failed
                 self.remove()
             return
-        if not getattr(module, "takes_image_list", False):
+        if args and not getattr(module, "takes_image_list", False):   # (keyword inputs: layer checks only)
             self.check_input(module, x)
         self.shape = tuple(x.shape) if isinstance(x, torch.Tensor) else None
         self.pending = key
