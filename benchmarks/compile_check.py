@@ -7,7 +7,7 @@
     python benchmarks/compile_check.py --representative         # one model per family (the test's set)
 
 For each model, ``torch._dynamo.explain`` traces one forward (eval mode, batch 1, the
-registry's test input size, else its input size) on the CPU — tracing only, no code
+registry's test input size and small test configuration, ``--paper``: the paper's) on the CPU — tracing only, no code
 generation, so it runs anywhere — and reports the graphs, the graph breaks, and which breaks
 happen in dcnn_lib's own code (the innermost frame of the break is a file of ``dcnn_lib``).
 Exits 1 when any model has a break of ours. Detectors are left out by default: their
@@ -37,30 +37,22 @@ TASKS = ("classification", "segmentation")
 
 
 def input_size(name: str) -> tuple[int, ...]:
-    info = dl.models.meta(name)
-    return tuple(info["reference"].get("test_input_size") or info["input_size"])
+    return tuple(dl.models.meta(name).test_input_size)
 
 
 def family(name: str) -> str:
-    """The module that defines the builder ``name`` (one family a file): an explicit builder is
-    a module attribute of that name; a builder made in a loop is found through its model's class
-    (built on the ``meta`` device: no memory, no initialisation)."""
-    for module_name, module in sorted(sys.modules.items()):
-        if module_name.startswith("dcnn_lib.models.") and callable(getattr(module, name, None)):
-            return module_name
-    with torch.device("meta"):
-        return type(dl.models.get(name)).__module__
+    """The module that defines the builder of ``name`` (one family a file)."""
+    return dl.models.meta(name).builder.__module__
 
 
 def representatives(tasks=TASKS) -> list[str]:
-    """One model per family: the one with the fewest parameters by the registry's reference
-    figure (ties, or no figure: the smaller input, then the name), so every family's code runs
-    at a low cost."""
+    """One model per family: the one with the fewest published parameters (ties, or no
+    figure: the smaller test input, then the name), so every family's code runs at a low cost."""
     families = defaultdict(list)
     for task in tasks:
         for name in dl.models.list_models(task=task):
-            params = dl.models.meta(name)["reference"].get("params", math.inf)
-            families[family(name)].append((params, math.prod(input_size(name)), name))
+            params = dl.models.meta(name).published.params
+            families[family(name)].append((params.value if params else math.inf, math.prod(input_size(name)), name))
     return sorted(min(members)[2] for members in families.values())
 
 
@@ -68,11 +60,13 @@ def ours(frame) -> bool:
     return str(Path(frame.filename).resolve()).startswith(LIBRARY)
 
 
-def explain(name: str, size: tuple[int, ...] | None = None, **overrides) -> dict:
-    """Graphs, breaks and the breaks in dcnn_lib's code for one forward of ``name`` (built
-    with ``overrides``) on a batch of one input of ``size`` (default: :func:`input_size`)."""
+def explain(name: str, size: tuple[int, ...] | None = None, paper: bool = False, **overrides) -> dict:
+    """Graphs, breaks and the breaks in dcnn_lib's code for one forward of ``name`` on a batch
+    of one input of ``size`` (default: :func:`input_size`), built with ``overrides`` (default:
+    the registry's small test configuration; ``paper=True``: the paper's)."""
     torch.manual_seed(0)
-    model = dl.models.get(name, **overrides).eval()
+    kwargs = overrides or ({} if paper else dict(dl.models.meta(name).test.kwargs))
+    model = dl.models.get(name, **kwargs).eval()
     x = torch.rand(1, *(size or input_size(name)))
     torch._dynamo.reset()
     t0 = time.perf_counter()
@@ -90,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("models", nargs="*")
     ap.add_argument("--task", choices=("classification", "segmentation", "detection"))
     ap.add_argument("--representative", action="store_true", help="one model per family")
+    ap.add_argument("--paper", action="store_true", help="the papers' configurations (default: the small test ones)")
     args = ap.parse_args(argv)
     tasks = (args.task,) if args.task else TASKS
     names = args.models or (representatives(tasks) if args.representative
@@ -98,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"torch {torch.__version__}; {len(names)} models")
     for name in names:
         try:
-            r = explain(name)
+            r = explain(name, paper=args.paper)
         except Exception as exc:  # a model that cannot be traced at all is a finding, not a crash
             print(f"{name:32s} ERROR {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
             failed += 1

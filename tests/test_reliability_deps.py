@@ -27,9 +27,24 @@ def declared() -> set[str]:
     return {Requirement(r).name.lower() for r in project["dependencies"]}
 
 
+def _optional(tree: ast.AST) -> set[int]:
+    """Ids of the import nodes inside ``try:`` blocks that catch ImportError: optional by design."""
+    ids = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Try) and any(
+                isinstance(h.type, ast.Name) and h.type.id in ("ImportError", "ModuleNotFoundError")
+                for h in node.handlers):
+            ids |= {id(n) for stmt in node.body for n in ast.walk(stmt)}
+    return ids
+
+
 def imported(source: str) -> set[str]:
-    names = set()
-    for node in ast.walk(ast.parse(source)):
+    """Top-level modules ``source`` needs (optional imports left out)."""
+    tree = ast.parse(source)
+    optional, names = _optional(tree), set()
+    for node in ast.walk(tree):
+        if id(node) in optional:
+            continue
         if isinstance(node, ast.Import):
             names |= {a.name.split(".")[0] for a in node.names}
         elif isinstance(node, ast.ImportFrom) and node.level == 0:

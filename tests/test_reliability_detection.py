@@ -13,10 +13,14 @@ import torch
 
 import dcnn_lib as dl
 from conftest import library_error
-from test_detection import SMALL  # the small configuration of every registered detector
 
 DETECTORS = dl.models.list_models(task="detection")
 SIZE = 64
+
+
+def small(name):
+    """The detector's small test configuration (the registry's ``meta(name).test.kwargs``)."""
+    return dl.models.get(name, **dl.models.meta(name).test.kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +30,7 @@ def models():
     def get(name):
         if name not in cache:
             torch.manual_seed(0)
-            cache[name] = dl.models.get(name, **SMALL[name]).train()
+            cache[name] = small(name).train()
         return cache[name]
     return get
 
@@ -75,7 +79,7 @@ def test_the_label_range_is_the_detectors_own(models, name):
     model = models(name)
     c = dl.detection.object_classes(model)
     counts_background = name.endswith(("_fpn", "_vgg16"))
-    assert c == SMALL[name]["num_classes"] - counts_background
+    assert c == dl.models.meta(name).test.kwargs["num_classes"] - counts_background
     keys = getattr(model, "target_keys", ("boxes", "labels"))
     with library_error(ValueError, f"label {c + 1}: labels are object classes 1..{c}"):
         model([torch.rand(3, SIZE, SIZE)], [{k: v for k, v in target([GOOD], [c + 1]).items() if k in keys}])
@@ -84,7 +88,7 @@ def test_the_label_range_is_the_detectors_own(models, name):
 def test_yolo_no_longer_wraps_or_relabels():
     """The two silent YOLO faults, on the loss itself: label C is accepted (the last class),
     label 0 and a box beyond the left edge are not."""
-    model = dl.models.get("yolo_v1", **SMALL["yolo_v1"]).train()
+    model = small("yolo_v1").train()
     image = torch.rand(3, SIZE, SIZE)
     ok = model([image], [{"boxes": torch.tensor([GOOD]), "labels": torch.tensor([3])}])
     assert all(torch.isfinite(v) for v in ok.values())
@@ -95,7 +99,7 @@ def test_yolo_no_longer_wraps_or_relabels():
 
 
 def test_fit_names_a_nan_box_instead_of_the_learning_rate():
-    model = dl.models.get("yolo_v1", **SMALL["yolo_v1"])
+    model = small("yolo_v1")
     bad = [([torch.rand(3, SIZE, SIZE)], [{"boxes": torch.tensor([[1.0, 2.0, math.nan, 9.0]]),
                                              "labels": torch.tensor([1])}])]
     with library_error(ValueError, "box 0 is not finite") as err:
@@ -119,6 +123,6 @@ def test_clip_targets_makes_boxes_fit_and_drops_empty_ones():
     (out,) = dl.detection.clip_targets([torch.rand(3, SIZE, SIZE)], [t])
     assert out["boxes"].tolist() == [[0.0, 10.0, 20.0, 30.0], [10.0, 50.0, 30.0, 64.0]]
     assert out["labels"].tolist() == [1, 3] and out["masks"].shape == (2, SIZE, SIZE) and out["image_id"] == 7
-    model = dl.models.get("yolo_v1", **SMALL["yolo_v1"]).train()
+    model = small("yolo_v1").train()
     losses = model([torch.rand(3, SIZE, SIZE)], [{k: out[k] for k in ("boxes", "labels")}])
     assert all(torch.isfinite(v) for v in losses.values())
