@@ -21,7 +21,7 @@ spec.loader.exec_module(compile_check)
 # forward has code of its own (mirror padding, unpooling, pyramid pooling, attention)
 REPRESENTATIVES = {
     "lenet5": ((1, 32, 32), {}),                                   # custom subsampling, RBF output
-    "alexnet_mini": ((1, 64, 64), {}),                             # LRN
+    "alexnet_small": ((1, 64, 64), {}),                            # LRN
     "vgg11": ((3, 32, 32), {}),
     "nin_small": ((1, 28, 28), {}),                                # mlpconv
     "googlenet_small": ((1, 28, 28), {}),                          # inception modules
@@ -32,7 +32,7 @@ REPRESENTATIVES = {
     "unet": ((3, 20, 20), {"widths": (4, 8, 16, 32, 64)}),        # valid padding: mirror_pad
     "segnet": ((3, 32, 32), {}),                                   # max unpooling with indices
     "pspnet": ((3, 64, 64), {}),                                   # pyramid pooling
-    "sam_tiny": ((3, 64, 64), {}),                                 # attention, position embedding
+    "sam_small": ((3, 64, 64), {}),                                # attention, position embedding
 }
 
 

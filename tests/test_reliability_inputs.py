@@ -65,11 +65,11 @@ def test_shape_only_runs_on_the_meta_device_are_checked_too():
 
 
 def test_inputs_given_by_keyword_get_the_layer_checks():
-    model = dl.models.get("sam_tiny").eval()
+    model = dl.models.get("sam_small").eval()
     out = model(image=torch.rand(1, 3, 64, 64), points=torch.tensor([[[10.0, 20.0]]]),
                 point_labels=torch.tensor([[1]]))
     assert out
-    with library_error(ValueError, r"SamTiny: layer '.+' \(Conv2d\) expects 3 input channels, got 1"):
+    with library_error(ValueError, r"SamSmall: layer '.+' \(Conv2d\) expects 3 input channels, got 1"):
         model(image=torch.rand(1, 1, 64, 64))
 
 
