@@ -12,7 +12,7 @@ assembled from.
 - :func:`draw_detections` — ``torchvision.utils.draw_bounding_boxes`` (and masks) on an image.
 """
 from .centre_maps import centre_targets, decode_centre_maps, find_peaks
-from .contract import DetectorContract, check_detection_inputs
+from .contract import DetectorContract, check_detection_inputs, clip_targets, object_classes, validate_targets
 from .draw import draw_detections, show_detections
 from .engine import (DetectionReport, DetectionStep, detection_loader, evaluate, fit, predict,
                      random_detections, throughput)
@@ -29,4 +29,5 @@ __all__ = [
     "DetectionMetrics", "average_precision", "pairwise_mask_iou", "match_detections", "mean_average_precision", "point_f1",
     "precision_recall", "ExternalProposals", "SelectiveSearch", "selective_search", "SingleScaleRoIPool",
     "RegionWarp", "dilate_boxes",
+    "clip_targets", "object_classes", "validate_targets",
 ]
