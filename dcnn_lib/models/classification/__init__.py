@@ -5,3 +5,5 @@ from . import alexnet  # noqa: F401
 from . import vgg, nin  # noqa: F401,E401
 from . import resnet  # noqa: F401
 from . import googlenet, inception_v2, inception_v3, inception_v4  # noqa: F401,E401
+from . import recurrent_cnn, irrcnn  # noqa: F401,E401
+from . import capsnet  # noqa: F401

@@ -1,0 +1,96 @@
+"""Recipes of the chapter "Recurrent convolutions and capsules".
+
+All runs train on Fashion-MNIST at 28×28 with the ``*_small`` models (the papers' networks,
+narrowed for two CPU cores; see their docstrings):
+
+- the IRRCNN comparison: ``irrcnn_small`` against ``ircnn_small``, ``eirn_small``,
+  ``ein_small`` and Liang & Hu's ``recurrent_cnn_small``, built to the same number of
+  parameters, trained with the same recipe (AdamW, one-cycle, label smoothing 0.1);
+- ``capsnet_small`` with 3 routing iterations and with 1, margin loss plus 0.0005 × the
+  reconstruction error, Adam, the paper's shifts of up to 2 pixels (zero padding).
+
+CapsNet reconstructs pixels through a sigmoid, so its batches are the images in [0, 1] (the
+library's loaders standardise them; :class:`CapsuleInputs` undoes it), and during training
+the decoder reads the capsule of the true class, so the labels go into the model too.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import torch
+
+from . import Recipe, register
+from ..data import BatchAugment
+from ..data.fashion import MEAN, STD
+from ..layers.margin_loss import CapsuleLoss
+
+
+class CapsuleInputs:
+    """A loader of standardised ``(images, labels)`` turned into what CapsNet trains on.
+
+    Yields ``({"x": images, "labels": labels}, labels)`` (``fit`` calls ``model(**inputs)``)
+    with ``labels=True``, else ``(images, labels)``; images are back in [0, 1] and, with
+    ``shift > 0``, moved by up to ``shift`` pixels with zero padding (Sabour et al. §5).
+    ``len`` and ``set_epoch`` pass through, so seeded shuffling and resuming still work.
+    """
+
+    def __init__(self, loader: Any, shift: int = 0, labels: bool = False, seed: int = 0) -> None:
+        self.loader, self.labels, self.seed = loader, labels, seed
+        self.shift = BatchAugment(pad=shift, flip=False) if shift else None
+        self.epoch = 0
+
+    def __len__(self) -> int:
+        return len(self.loader)
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+        if hasattr(self.loader, "set_epoch"):
+            self.loader.set_epoch(epoch)
+
+    def __iter__(self) -> Iterator[tuple[Any, torch.Tensor]]:
+        g = torch.Generator().manual_seed(self.seed * 100_019 + self.epoch)
+        for x, y in self.loader:
+            x = (x * STD + MEAN).clamp_(0, 1)                     # N x 1 x 28 x 28, pixels in [0, 1]
+            if self.shift is not None:
+                x = self.shift(x, g)
+            yield ({"x": x, "labels": y} if self.labels else x), y
+
+
+@dataclass(frozen=True)
+class CapsuleRecipe(Recipe):
+    """A :class:`Recipe` for CapsNet: margin + reconstruction loss, [0, 1] images with the
+    labels passed to the model, the paper's random shifts instead of ``augment``."""
+
+    shift: int = 2
+    reconstruction_weight: float = 0.0005
+
+    def loaders(self, seed: int = 0):
+        train, test = super().loaders(seed)
+        return (CapsuleInputs(train, self.shift, labels=True, seed=seed), CapsuleInputs(test))
+
+    def fit_kwargs(self) -> dict[str, Any]:
+        return {**super().fit_kwargs(), "loss_fn": CapsuleLoss(reconstruction_weight=self.reconstruction_weight)}
+
+
+# ---- IRRCNN and its equal-parameter comparison ---------------------------------------------------
+COMPARE = dict(epochs={"smoke": 1, "book": 4, "full": 30},
+               train_subset={"smoke": 1_024, "book": None, "full": None},
+               test_subset={"smoke": 256, "book": None, "full": None},
+               optimizer="adamw", lr=3e-3, weight_decay=5e-4, label_smoothing=0.1)
+NETWORKS = {"irrcnn_small": "IRRCNN: RCL Inception branches + residual",
+            "ircnn_small": "IRCNN: RCL Inception branches, no residual",
+            "eirn_small": "EIRN: each RCL unrolled into two convolutions, + residual",
+            "ein_small": "EIN: two convolutions per branch, no residual"}
+for _name, _note in NETWORKS.items():
+    register(Recipe(_name, _name, {}, **COMPARE, note=f"{_note}; AdamW + one-cycle"))
+
+# ---- CapsNet ---------------------------------------------------------------------------------------
+CAPSULES = dict(epochs={"smoke": 1, "book": 3, "full": 50},
+                train_subset={"smoke": 512, "book": None, "full": None},
+                test_subset={"smoke": 256, "book": None, "full": None},
+                optimizer="adam", lr=2e-3, weight_decay=0.0)
+for _r in (3, 1):
+    register(CapsuleRecipe(f"capsnet_small_r{_r}", "capsnet_small", {"routing_iterations": _r}, **CAPSULES,
+                           note=f"CapsNet (conv1 64, 16 primary capsule types), {_r} routing iteration"
+                                f"{'s' if _r > 1 else ''}, margin + 0.0005 reconstruction, Adam + one-cycle"))
