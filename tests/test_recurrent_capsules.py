@@ -251,6 +251,13 @@ def test_capsnet_shapes_masking_and_routing_keyword():
     assert dl.models.get("capsnet_small", routing_iterations=1).digits.iterations == 1
     assert len(m.route(x[:1]).history) == 3 and len(m.route(x[:1], iterations=5).history) == 5
     assert "reconstruction" not in dl.models.get("capsnet_small", reconstruction=False)(x)
+    # Fig. 4: dimension 3 of the class capsule moved by each delta, decoded
+    grid = m.perturb(x[0], label=4, deltas=(-0.25, 0.0, 0.25))
+    assert grid.shape == (16, 3, 1, 28, 28)
+    pose = m(x[:1])["poses"][0].clone()
+    pose[4, 3] += 0.25
+    assert torch.allclose(grid[3, 2].flatten(), m.reconstruct(pose[None], torch.tensor([4]))[0], atol=1e-6)
+    assert torch.allclose(grid[5, 1], grid[0, 1])            # delta 0: every row decodes the same pose
     with pytest.raises(ValueError, match="iterations must be an int >= 1"):
         dl.models.get("capsnet_small", routing_iterations=0)
 

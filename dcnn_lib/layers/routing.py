@@ -31,12 +31,14 @@ class Routing:
     """What one call of :func:`dynamic_routing` computed.
 
     ``outputs``: ``v``, ``(N, J, D)``; ``coupling``: the last ``c``, ``(N, I, J)``;
-    ``history``: ``c`` of every iteration (``record=True``), each ``(N, I, J)``.
+    ``history``: ``c`` of every iteration (``record=True``), each ``(N, I, J)``;
+    ``output_history``: ``v`` of every iteration (``record=True``), each ``(N, J, D)``.
     """
 
     outputs: torch.Tensor
     coupling: torch.Tensor
     history: list[torch.Tensor] = field(default_factory=list)
+    output_history: list[torch.Tensor] = field(default_factory=list)
 
 
 def dynamic_routing(u_hat: torch.Tensor, iterations: int = 3, record: bool = False) -> Routing:
@@ -50,13 +52,15 @@ def dynamic_routing(u_hat: torch.Tensor, iterations: int = 3, record: bool = Fal
     if not u.is_contiguous():
         u = u.contiguous()
     b = u.new_zeros(u.shape[:3])                                    # N x J x I logits
-    history = []
+    history, output_history = [], []
     for r in range(iterations):
         c = torch.softmax(b, dim=1)                                 # over the parents
         if record:
             history.append(c.detach().transpose(1, 2))
         s = torch.matmul(c.unsqueeze(2), u).squeeze(2)              # N x J x D: Σ_i c_ij û_j|i
         v = squash(s)
+        if record:
+            output_history.append(v.detach())
         if r < iterations - 1:
             b = b + torch.matmul(u, v.unsqueeze(-1)).squeeze(-1)    # agreement û_j|i · v_j
-    return Routing(v, c.transpose(1, 2), history)
+    return Routing(v, c.transpose(1, 2), history, output_history)

@@ -28,7 +28,7 @@ maps and PrimaryCaps to 16 types (576 primary capsules), for Fashion-MNIST on a 
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 import torch
 import torch.nn as nn
@@ -46,6 +46,8 @@ TABLE1_ERROR = {(1, False): 0.34, (1, True): 0.29, (3, False): 0.35, (3, True): 
 BASELINE_CNN_ERROR = 0.39
 PARAMS = 8_215_568
 PARAMS_NO_DECODER = 6_804_224
+# Fig. 4: each dimension of the class capsule tweaked by [-0.25, 0.25] in steps of 0.05.
+PERTURBATIONS = tuple(round(-0.25 + 0.05 * i, 2) for i in range(11))
 CONFIGS = {
     "mnist": dict(conv_channels=256, primary_capsules=32),
     "small": dict(conv_channels=64, primary_capsules=16),
@@ -103,6 +105,28 @@ class CapsNet(nn.Module):
             raise ValueError("CapsNet.reconstruct: this network was built with reconstruction=False")
         mask = F.one_hot(classes, self.num_classes).to(poses.dtype)          # N x 10
         return self.decoder((poses * mask.unsqueeze(-1)).flatten(1))         # N x 784
+
+    @torch.no_grad()
+    def perturb(self, x: torch.Tensor, label: int | None = None,
+                deltas: Sequence[float] = PERTURBATIONS) -> torch.Tensor:
+        """The paper's Fig. 4 for one image ``x`` ``(C, H, W)``: its class capsule (``label``,
+        default the predicted class) with one dimension at a time shifted by each of
+        ``deltas``, decoded: ``(class_dim, len(deltas), C, H, W)``."""
+        if self.decoder is None:
+            raise ValueError("CapsNet.perturb: this network was built with reconstruction=False")
+        was = self.training
+        self.eval()
+        out = self(x.unsqueeze(0))
+        self.train(was)
+        k = int(out["out"].argmax(1)) if label is None else int(label)
+        base = out["poses"][0]                                               # 10 x 16
+        d = torch.as_tensor(list(deltas), dtype=base.dtype, device=base.device)
+        dims = base.shape[1]
+        poses = base.expand(dims, len(d), *base.shape).clone()              # 16 x 11 x 10 x 16
+        poses[torch.arange(dims)[:, None], torch.arange(len(d)), k, torch.arange(dims)[:, None]] += d
+        classes = torch.full((dims * len(d),), k, dtype=torch.long, device=base.device)
+        images = self.reconstruct(poses.flatten(0, 1), classes)               # 176 x 784
+        return images.view(dims, len(d), *x.shape)
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         poses = self.digits(self.primary_capsules(x))                        # N x 10 x 16
