@@ -38,7 +38,7 @@ from ...layers import guard_inputs
 from ...layers.primary_capsules import PrimaryCapsules
 from ...layers.routing import Routing
 from ...layers.routing_capsules import RoutingCapsules
-from ...registry import register_model
+from ...registry import Figure, Published, register_model
 
 PAPER = "Sabour, Frosst & Hinton, Dynamic Routing Between Capsules, NIPS 2017"
 # Table 1: MNIST test error % (mean of 3 trials), by (routing iterations, reconstruction loss).
@@ -138,23 +138,30 @@ class CapsNet(nn.Module):
         return out
 
 
-def _register(name: str, config: str, doc: str, reference: dict[str, Any]) -> None:
-    def builder(num_classes: int = 10, in_channels: int = 1, routing_iterations: int = 3,
-                reconstruction: bool = True, **overrides: Any) -> CapsNet:
-        return CapsNet(num_classes, in_channels, routing_iterations=routing_iterations,
-                       reconstruction=reconstruction, **{**CONFIGS[config], **overrides})
-
-    builder.__name__ = builder.__qualname__ = name
-    builder.__doc__ = doc
-    register_model(name, task="classification", paper=PAPER, year=2017, input_size=(1, 28, 28),
-                   reference=reference)(builder)
+_PAPER_SRC = "paper, §5: 8.2M and 6.8M; counted from §4's layout"
 
 
-_register("capsnet", "mnist", "CapsNet as in §4: conv1 256@9×9, 32×6×6 8-D primary capsules, 10 16-D class "
-          "capsules, 3 routing iterations, reconstruction decoder 512-1024-784.",
-          {"params": PARAMS, "params_without_decoder": PARAMS_NO_DECODER, "params_paper": "8.2M / 6.8M",
-           "mnist_error_table1": {f"r{r}{'_recon' if rec else ''}": e for (r, rec), e in TABLE1_ERROR.items()},
-           "baseline_cnn_error": BASELINE_CNN_ERROR})
-_register("capsnet_small", "small", "CapsNet with conv1 64@9×9 and 16 types of primary capsules (576), "
-          "10 16-D class capsules, 3 routing iterations, decoder 512-1024-784: Fashion-MNIST on a CPU.",
-          {"scaled_down": True})
+@register_model(task="classification", paper=PAPER, year=2017, input_size=(1, 28, 28),
+                published=Published(params=Figure(PARAMS, _PAPER_SRC), other={
+                    "params_without_decoder": Figure(PARAMS_NO_DECODER, _PAPER_SRC),
+                    "mnist_error": Figure(TABLE1_ERROR[(3, True)], "paper, Table 1",
+                                          "3 routing iterations, reconstruction loss, mean of 3 trials"),
+                    "mnist_error_routing1": Figure(TABLE1_ERROR[(1, True)], "paper, Table 1",
+                                                   "1 routing iteration, reconstruction loss"),
+                    "mnist_error_baseline_cnn": Figure(BASELINE_CNN_ERROR, "paper, Table 1")}))
+def capsnet(num_classes: int = 10, in_channels: int = 1, routing_iterations: int = 3,
+            reconstruction: bool = True, **overrides: Any) -> CapsNet:
+    """CapsNet as in §4: conv1 256@9×9, 32×6×6 8-D primary capsules, 10 16-D class capsules, 3 routing
+    iterations, reconstruction decoder 512-1024-784."""
+    return CapsNet(num_classes, in_channels, routing_iterations=routing_iterations, reconstruction=reconstruction,
+                   **{**CONFIGS["mnist"], **overrides})
+
+
+@register_model(task="classification", paper=PAPER, year=2017, input_size=(1, 28, 28),
+                published=Published(params=Figure(2_817_552, "counted from the architecture")))
+def capsnet_small(num_classes: int = 10, in_channels: int = 1, routing_iterations: int = 3,
+                  reconstruction: bool = True, **overrides: Any) -> CapsNet:
+    """CapsNet with conv1 64@9×9 and 16 types of primary capsules (576), 10 16-D class capsules, 3 routing
+    iterations, decoder 512-1024-784: Fashion-MNIST on a CPU."""
+    return CapsNet(num_classes, in_channels, routing_iterations=routing_iterations, reconstruction=reconstruction,
+                   **{**CONFIGS["small"], **overrides})

@@ -46,7 +46,7 @@ import torch.nn as nn
 
 from ...layers import ConvBNAct, guard_inputs
 from ...layers.inception_recurrent import InceptionRecurrentBlock
-from ...registry import register_model
+from ...registry import Figure, Published, TestSettings, register_model
 
 PAPER = ("Alom, Hasan, Yakopcic, Taha & Asari, Improved Inception-Residual Convolutional Neural Network "
          "for Object Recognition, arXiv:1712.09888 (2017); Neural Comput. Appl. 32 (2020)")
@@ -139,26 +139,79 @@ class IRRCNN(nn.Sequential):
 
 
 # ---- the registry ------------------------------------------------------------------------------
-def _register(name: str, variant: str, config: str, doc: str, **reference: Any) -> None:
+# Exact counts of our configurations (10 classes; tests/test_recurrent_capsules.py relates them:
+# equal convolution weights across the family, batch norms and projections accounted for).
+PARAMS = {"irrcnn": 1_390_442, "ircnn": 1_373_802, "eirn": 1_387_370, "ein": 1_370_730,
+          "irrcnn_small": 117_290, "ircnn_small": 106_858, "eirn_small": 116_906, "ein_small": 106_474}
+_COUNTED = "counted from our reading of the architecture"
+
+
+def _build(name: str, num_classes: int, in_channels: int, overrides: dict[str, Any]) -> IRRCNN:
+    variant, _, size = name.partition("_")
     unit, residual = VARIANTS[variant]
-    small = config == "small"
-
-    def builder(num_classes: int = 10, in_channels: int = 1 if small else 3, **overrides: Any) -> IRRCNN:
-        kwargs = {**CONFIGS[config], "unit": unit, "residual": residual, "input_size": 28 if small else 32}
-        return IRRCNN(num_classes, in_channels, **{**kwargs, **overrides})
-
-    builder.__name__ = builder.__qualname__ = name
-    builder.__doc__ = doc
-    register_model(name, task="classification", paper=PAPER_IRCNN if variant == "ircnn" else PAPER,
-                   year=2017, input_size=(1, 28, 28) if small else (3, 32, 32), reference=reference)(builder)
+    config = "small" if size == "small" else "cifar"
+    kwargs = {**CONFIGS[config], "unit": unit, "residual": residual, "input_size": 28 if size else 32}
+    return IRRCNN(num_classes, in_channels, **{**kwargs, **overrides})
 
 
-_LABELS = {"irrcnn": "IRRCNN (RCL Inception branches + residual)",
-           "ircnn": "IRCNN (RCL Inception branches, no residual)",
-           "eirn": "EIRN, the equivalent Inception-residual network (RCLs unrolled into two convolutions)",
-           "ein": "EIN, the equivalent Inception network (two convolutions per branch, no residual)"}
-for _v, _label in _LABELS.items():
-    _register(_v, _v, "cifar", f"{_label}, CIFAR configuration (our reading of the paper).",
-              **({"cifar100_gain_of_irrcnn": CIFAR100_GAIN[_v]} if _v in CIFAR100_GAIN else {}))
-    _register(f"{_v}_small", _v, "small", f"{_label}, sized for 28×28 grey images (Fashion-MNIST, CPU).",
-              scaled_down=True)
+def _family(builder):
+    """Register a member of the IRRCNN family with its exact count and the paper's CIFAR-100 gap."""
+    name = builder.__name__
+    variant = name.split("_")[0]
+    small = name.endswith("_small")
+    other = {}
+    if variant in CIFAR100_GAIN and not small:
+        other["cifar100_accuracy_gap_to_irrcnn"] = Figure(CIFAR100_GAIN[variant], "IRRCNN paper, abstract",
+                                                          "IRRCNN's gain in CIFAR-100 accuracy, points")
+    return register_model(task="classification", paper=PAPER_IRCNN if variant == "ircnn" else PAPER, year=2017,
+                          input_size=(1, 28, 28) if small else (3, 32, 32),
+                          published=Published(params=Figure(PARAMS[name], _COUNTED), other=other),
+                          test=TestSettings(input_size=(3, 16, 16)) if not small else None)(builder)
+
+
+@_family
+def irrcnn(num_classes: int = 10, in_channels: int = 3, **overrides: Any) -> IRRCNN:
+    """IRRCNN: Inception branches of RCLs plus a residual, CIFAR configuration (our reading of the paper)."""
+    return _build("irrcnn", num_classes, in_channels, overrides)
+
+
+@_family
+def ircnn(num_classes: int = 10, in_channels: int = 3, **overrides: Any) -> IRRCNN:
+    """IRCNN (Alom et al. 2017): IRRCNN without the residual connections, CIFAR configuration."""
+    return _build("ircnn", num_classes, in_channels, overrides)
+
+
+@_family
+def eirn(num_classes: int = 10, in_channels: int = 3, **overrides: Any) -> IRRCNN:
+    """EIRN, the equivalent Inception-residual network: each RCL unrolled into two convolutions."""
+    return _build("eirn", num_classes, in_channels, overrides)
+
+
+@_family
+def ein(num_classes: int = 10, in_channels: int = 3, **overrides: Any) -> IRRCNN:
+    """EIN, the equivalent Inception network: two convolutions per branch, no residual."""
+    return _build("ein", num_classes, in_channels, overrides)
+
+
+@_family
+def irrcnn_small(num_classes: int = 10, in_channels: int = 1, **overrides: Any) -> IRRCNN:
+    """IRRCNN sized for 28×28 grey images on a CPU (Fashion-MNIST): stages at 14×14 and 7×7, t = 2."""
+    return _build("irrcnn_small", num_classes, in_channels, overrides)
+
+
+@_family
+def ircnn_small(num_classes: int = 10, in_channels: int = 1, **overrides: Any) -> IRRCNN:
+    """IRCNN sized for 28×28 grey images (irrcnn_small without the residuals)."""
+    return _build("ircnn_small", num_classes, in_channels, overrides)
+
+
+@_family
+def eirn_small(num_classes: int = 10, in_channels: int = 1, **overrides: Any) -> IRRCNN:
+    """EIRN sized for 28×28 grey images (irrcnn_small with each RCL unrolled into two convolutions)."""
+    return _build("eirn_small", num_classes, in_channels, overrides)
+
+
+@_family
+def ein_small(num_classes: int = 10, in_channels: int = 1, **overrides: Any) -> IRRCNN:
+    """EIN sized for 28×28 grey images (eirn_small without the residuals)."""
+    return _build("ein_small", num_classes, in_channels, overrides)

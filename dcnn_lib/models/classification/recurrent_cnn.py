@@ -34,7 +34,7 @@ import torch.nn as nn
 
 from ...layers import guard_inputs
 from ...layers.recurrent_conv import RecurrentConv, liang_hu_lrn
-from ...registry import register_model
+from ...registry import Figure, Published, TestSettings, register_model
 
 PAPER = "Liang & Hu, Recurrent Convolutional Neural Network for Object Recognition, CVPR 2015"
 # Table: parameters (millions) of the CIFAR-10 models; RCNN-160's CIFAR-10 test error (%)
@@ -89,24 +89,45 @@ class RecurrentCNN(nn.Sequential):
         guard_inputs(self, "RCNN", expected=(in_channels, input_size, input_size))
 
 
-def _register(name: str, doc: str, defaults: dict[str, Any], *, in_channels: int, size: int,
-              reference: dict[str, Any]) -> None:
-    def builder(num_classes: int = 10, in_channels: int = in_channels, **overrides: Any) -> RecurrentCNN:
-        return RecurrentCNN(num_classes, in_channels, **{**defaults, "input_size": size, **overrides})
-
-    builder.__name__ = builder.__qualname__ = name
-    builder.__doc__ = doc
-    register_model(name, task="classification", paper=PAPER, year=2015, input_size=(in_channels, size, size),
-                   reference=reference)(builder)
+_COUNTED = "counted from the architecture"
 
 
-for _k in (96, 128, 160):
-    _register(f"recurrent_cnn{_k}", f"RCNN-{_k} (Liang & Hu 2015): K = {_k}, four RCLs with T = 3, LRN.",
-              {"k": _k}, in_channels=3, size=32,
-              reference={"params": PARAMS[_k], "params_m": PARAMS_M[_k],
-                         **({"cifar10_error": CIFAR10_ERROR[_k]} if _k in CIFAR10_ERROR else {}),
-                         **({"mnist_error": MNIST_ERROR[_k]} if _k in MNIST_ERROR else {})})
+def _paper_rcnn(builder):
+    """Register ``recurrent_cnn<K>`` with the paper's figures for that K."""
+    k = int(builder.__name__[len("recurrent_cnn"):])
+    other = {"params_m": Figure(PARAMS_M[k], "paper, CIFAR-10 table")}
+    if k in CIFAR10_ERROR:
+        other["cifar10_error"] = Figure(CIFAR10_ERROR[k], "as quoted by SimpleNet (Hasanpour et al. 2016)",
+                                        "test error %, no augmentation")
+    if k in MNIST_ERROR:
+        other["mnist_error"] = Figure(MNIST_ERROR[k], "as quoted by SimpleNet (Hasanpour et al. 2016)", "test error %")
+    return register_model(task="classification", paper=PAPER, year=2015, input_size=(3, 32, 32),
+                          published=Published(params=Figure(PARAMS[k], _COUNTED), other=other),
+                          test=TestSettings(input_size=(3, 16, 16)))(builder)
+
+
+@_paper_rcnn
+def recurrent_cnn96(num_classes: int = 10, in_channels: int = 3, **overrides: Any) -> RecurrentCNN:
+    """RCNN-96 (Liang & Hu 2015): K = 96, four RCLs with T = 3, LRN."""
+    return RecurrentCNN(num_classes, in_channels, **{"k": 96, **overrides})
+
+
+@_paper_rcnn
+def recurrent_cnn128(num_classes: int = 10, in_channels: int = 3, **overrides: Any) -> RecurrentCNN:
+    """RCNN-128 (Liang & Hu 2015): K = 128, four RCLs with T = 3, LRN."""
+    return RecurrentCNN(num_classes, in_channels, **{"k": 128, **overrides})
+
+
+@_paper_rcnn
+def recurrent_cnn160(num_classes: int = 10, in_channels: int = 3, **overrides: Any) -> RecurrentCNN:
+    """RCNN-160 (Liang & Hu 2015): K = 160, four RCLs with T = 3, LRN."""
+    return RecurrentCNN(num_classes, in_channels, **{"k": 160, **overrides})
+
+
 # K = 40 gives 117,650 parameters against irrcnn_small's 117,290 (T = 2, batch norm).
-_register("recurrent_cnn_small", "RCNN with K = 40, T = 2 and batch norm: the parameters of irrcnn_small, for "
-          "28×28 grey images.", {"k": 40, "t": 2, "norm": "batch", "dropout": 0.2}, in_channels=1, size=28,
-          reference={"scaled_down": True})
+@register_model(task="classification", paper=PAPER, year=2015, input_size=(1, 28, 28),
+                published=Published(params=Figure(117_650, _COUNTED)))
+def recurrent_cnn_small(num_classes: int = 10, in_channels: int = 1, **overrides: Any) -> RecurrentCNN:
+    """RCNN with K = 40, T = 2 and batch norm: the parameters of irrcnn_small, for 28×28 grey images."""
+    config = {"k": 40, "t": 2, "norm": "batch", "dropout": 0.2, "input_size": 28}
+    return RecurrentCNN(num_classes, in_channels, **{**config, **overrides})
