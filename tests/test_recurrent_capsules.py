@@ -297,7 +297,7 @@ def test_routing_capsules_bad_input_names_the_layer():
 
 
 def test_capsule_recipe_feeds_pixels_and_labels():
-    r = dl.recipes.get("capsnet_small_r3", "smoke")
+    r = dl.recipes.get("capsnet_small", "smoke")
     train, test = r.loaders()
     (inputs, y), (x_test, _) = next(iter(train)), next(iter(test))
     assert set(inputs) == {"x", "labels"} and torch.equal(inputs["labels"], y)

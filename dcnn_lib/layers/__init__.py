@@ -58,8 +58,9 @@ from .vit_block import MLP, PatchEmbedding, ViTBlock  # noqa: E402
 from .two_way_transformer import TwoWayAttentionBlock, TwoWayTransformer  # noqa: E402
 
 from .inception_recurrent import InceptionRecurrentBlock, recurrent_or_plain  # noqa: E402
+from .recurrent_dense import RecurrentDenseLayer  # noqa: E402
 
-__all__ += ["InceptionRecurrentBlock", "recurrent_or_plain"]
+__all__ += ["InceptionRecurrentBlock", "recurrent_or_plain", "RecurrentDenseLayer"]
 
 # Capsule networks (Recurrent convolutions and capsules chapter).
 from .squash import squash  # noqa: E402
