@@ -394,7 +394,7 @@ def plot_routing(routing, classes: Sequence[str], grid: tuple[int, int, int], im
     winners = lengths[-1].argsort(descending=True)[:top].tolist()
     rows = 1 + len(winners)
     extra = image is not None
-    fig, axes = plt.subplots(rows, r + extra, figsize=(2.3 * (r + extra), 1.9 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, r + extra, figsize=(8, 1.9 * rows + 0.4), squeeze=False)
     types, gh, gw = grid
     vmax = max(float(c[0][:, j].max()) for c in routing.history for j in winners)
     for it in range(r):
@@ -402,8 +402,9 @@ def plot_routing(routing, classes: Sequence[str], grid: tuple[int, int, int], im
         colours = ["C3" if j in winners[:1] else "C0" for j in range(len(classes))]
         ax.bar(range(len(classes)), lengths[it].numpy(), color=colours)
         ax.set_ylim(0, 1)
-        ax.set_xticks(range(len(classes)), [c[:5] for c in classes], rotation=90, fontsize=6)
-        ax.set_title(f"iteration {it + 1}: ‖v_j‖", fontsize=8)
+        ax.set_xticks(range(len(classes)), [c[:4] for c in classes], rotation=90, fontsize=8)
+        ax.tick_params(axis="y", labelsize=8)
+        ax.set_title(f"iteration {it + 1}: ‖v_j‖", fontsize=9)
         c = routing.history[it][0].cpu()                              # I x J
         for row, j in enumerate(winners, start=1):
             m = c[:, j].view(types, gh, gw).mean(0)
@@ -412,18 +413,20 @@ def plot_routing(routing, classes: Sequence[str], grid: tuple[int, int, int], im
             ax.set_xticks([])
             ax.set_yticks([])
             if it == 0:
-                ax.set_ylabel(f"c_ij → {classes[j]}", fontsize=7)
+                ax.set_ylabel(f"c_ij → {classes[j][:8]}", fontsize=8)
     if extra:
         axes[0, 0].imshow(np.asarray(image).squeeze(), cmap="gray")
-        axes[0, 0].set_title("input", fontsize=8)
+        axes[0, 0].set_title("input", fontsize=9)
         for ax in axes[:, 0]:
             ax.axis("off")
-    fig.colorbar(im, ax=axes[1:, extra:].ravel().tolist(), fraction=0.03, pad=0.02, label="mean c_ij")
+    bar = fig.colorbar(im, ax=axes[1:, extra:].ravel().tolist(), fraction=0.03, pad=0.02)
+    bar.set_label("mean c_ij", fontsize=9)
+    bar.ax.tick_params(labelsize=8)
     return fig
 
 
 def show_perturbations(images: torch.Tensor, deltas: Sequence[float], dims: Sequence[int] | None = None,
-                       size: float = 0.75):
+                       size: float = 0.65):
     """Sabour et al.'s Fig. 4: rows = capsule dimensions, columns = the shift added to that
     dimension, each cell the decoded image. ``images``: ``(D, len(deltas), C, H, W)`` from
     ``CapsNet.perturb``; ``dims`` picks rows (default: all)."""
@@ -438,8 +441,8 @@ def show_perturbations(images: torch.Tensor, deltas: Sequence[float], dims: Sequ
             ax.set_xticks([])
             ax.set_yticks([])
             if r == 0:
-                ax.set_title(f"{delta:+.2f}", fontsize=7)
+                ax.set_title(f"{delta:+.2f}", fontsize=8)
             if c == 0:
-                ax.set_ylabel(f"dim {d}", fontsize=7)
+                ax.set_ylabel(f"dim {d}", fontsize=8)
     fig.subplots_adjust(wspace=0.05, hspace=0.05)
     return fig
