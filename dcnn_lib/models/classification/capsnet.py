@@ -34,6 +34,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ...errors import DcnnValueError
 from ...layers import guard_inputs
 from ...layers.primary_capsules import PrimaryCapsules
 from ...layers.routing import Routing
@@ -59,7 +60,8 @@ class CapsNet(nn.Module):
 
     Args:
         num_classes: class capsules (10).
-        in_channels, input_size: image channels and side (1, 28).
+        input_size: ``(C, H, W)`` of the images, square (``(1, 28, 28)``): the grid of primary
+            capsules and the decoder's output depend on it.
         conv_channels: filters of conv1 (256).
         primary_capsules, primary_dim: PrimaryCaps types and dimension (32, 8).
         class_dim: dimension of the class capsules (16).
@@ -70,15 +72,18 @@ class CapsNet(nn.Module):
     Shapes: ``(N, in_channels, input_size, input_size) -> dict`` (see the module docstring).
     """
 
-    def __init__(self, num_classes: int = 10, in_channels: int = 1, *, input_size: int = 28,
+    def __init__(self, num_classes: int = 10, input_size: tuple[int, int, int] = (1, 28, 28), *,
                  conv_channels: int = 256, primary_capsules: int = 32, primary_dim: int = 8, class_dim: int = 16,
                  routing_iterations: int = 3, reconstruction: bool = True, kernel_size: int = 9) -> None:
         super().__init__()
-        grid = (input_size - kernel_size + 1 - kernel_size) // 2 + 1        # 28 -> 20 -> 6
+        in_channels, side, width = input_size
+        if side != width:
+            raise DcnnValueError(f"CapsNet: input_size must be square (C, H, H), got {tuple(input_size)}")
+        grid = (side - kernel_size + 1 - kernel_size) // 2 + 1              # 28 -> 20 -> 6
         if grid < 1:
-            raise ValueError(f"CapsNet: input_size {input_size} is too small for two {kernel_size}×{kernel_size} "
-                             f"convolutions (the second with stride 2)")
-        self.num_classes, self.in_channels, self.input_size = num_classes, in_channels, input_size
+            raise DcnnValueError(f"CapsNet: input_size {tuple(input_size)} is too small for two "
+                                 f"{kernel_size}×{kernel_size} convolutions (the second with stride 2)")
+        self.num_classes, self.in_channels, self.input_size = num_classes, in_channels, tuple(input_size)
         self.conv1 = nn.Conv2d(in_channels, conv_channels, kernel_size)     # N x 256 x 20 x 20
         self.primary = PrimaryCapsules(conv_channels, primary_capsules, primary_dim, kernel_size, stride=2)
         self.digits = RoutingCapsules(primary_capsules * grid * grid, primary_dim, num_classes, class_dim,
@@ -86,9 +91,9 @@ class CapsNet(nn.Module):
         self.decoder = nn.Sequential(
             nn.Linear(num_classes * class_dim, 512), nn.ReLU(inplace=True),
             nn.Linear(512, 1024), nn.ReLU(inplace=True),
-            nn.Linear(1024, in_channels * input_size * input_size), nn.Sigmoid(),
+            nn.Linear(1024, in_channels * side * side), nn.Sigmoid(),
         ) if reconstruction else None
-        guard_inputs(self, "CapsNet", expected=(in_channels, input_size, input_size))
+        guard_inputs(self, "CapsNet", expected=tuple(input_size))
 
     def primary_capsules(self, x: torch.Tensor) -> torch.Tensor:
         """The squashed primary capsules ``(N, 1152, 8)``."""
@@ -149,19 +154,19 @@ _PAPER_SRC = "paper, §5: 8.2M and 6.8M; counted from §4's layout"
                     "mnist_error_routing1": Figure(TABLE1_ERROR[(1, True)], "paper, Table 1",
                                                    "1 routing iteration, reconstruction loss"),
                     "mnist_error_baseline_cnn": Figure(BASELINE_CNN_ERROR, "paper, Table 1")}))
-def capsnet(num_classes: int = 10, in_channels: int = 1, routing_iterations: int = 3,
+def capsnet(num_classes: int = 10, input_size: tuple[int, int, int] = (1, 28, 28), routing_iterations: int = 3,
             reconstruction: bool = True, **overrides: Any) -> CapsNet:
     """CapsNet as in §4: conv1 256@9×9, 32×6×6 8-D primary capsules, 10 16-D class capsules, 3 routing
     iterations, reconstruction decoder 512-1024-784."""
-    return CapsNet(num_classes, in_channels, routing_iterations=routing_iterations, reconstruction=reconstruction,
+    return CapsNet(num_classes, input_size, routing_iterations=routing_iterations, reconstruction=reconstruction,
                    **{**CONFIGS["mnist"], **overrides})
 
 
 @register_model(task="classification", paper=PAPER, year=2017, input_size=(1, 28, 28),
                 published=Published(params=Figure(2_817_552, "counted from the architecture")))
-def capsnet_small(num_classes: int = 10, in_channels: int = 1, routing_iterations: int = 3,
+def capsnet_small(num_classes: int = 10, input_size: tuple[int, int, int] = (1, 28, 28), routing_iterations: int = 3,
                   reconstruction: bool = True, **overrides: Any) -> CapsNet:
     """CapsNet with conv1 64@9×9 and 16 types of primary capsules (576), 10 16-D class capsules, 3 routing
     iterations, decoder 512-1024-784: Fashion-MNIST on a CPU."""
-    return CapsNet(num_classes, in_channels, routing_iterations=routing_iterations, reconstruction=reconstruction,
+    return CapsNet(num_classes, input_size, routing_iterations=routing_iterations, reconstruction=reconstruction,
                    **{**CONFIGS["small"], **overrides})

@@ -46,6 +46,7 @@ import torch.nn as nn
 
 from ...layers import ConvBNAct, guard_inputs
 from ...layers.inception_recurrent import InceptionRecurrentBlock
+from ..backbones import Stage
 from ...registry import Figure, Published, TestSettings, register_model
 
 PAPER = ("Alom, Hasan, Yakopcic, Taha & Asari, Improved Inception-Residual Convolutional Neural Network "
@@ -85,8 +86,9 @@ class IRRCNN(nn.Sequential):
         dropout: after each transition and before the fc.
         input_size: side of the images the network is meant for (for the input guard).
 
-    Shapes: ``(N, in_channels, H, W) -> (N, num_classes)``; ``feature_info`` lists each
-    stage's module, channels and reduction.
+    Shapes: ``(N, in_channels, H, W) -> (N, num_classes)``. A backbone
+    (:mod:`dcnn_lib.models.backbones`): ``feature_info`` holds the deepest map at each stride,
+    ``classifier_name`` is ``"fc"``.
     """
 
     def __init__(self, num_classes: int = 10, in_channels: int = 3, *, stem: Sequence[int] = (32, 32, 64),
@@ -111,19 +113,21 @@ class IRRCNN(nn.Sequential):
             if i > 0:                                                              # transition block
                 layers[f"transition{i}"] = nn.Sequential(
                     ConvBNAct(c, c, 1, eps=1e-5), nn.MaxPool2d(3, stride=2, padding=1), nn.Dropout(dropout))
+                # the deepest map at the previous stride is the transition's 1×1 convolution
+                feature_info.append(Stage(f"transition{i}.0", c, reduction))
                 reduction *= 2                                                     # N x c x H/2 x W/2
             blocks = []
             for _ in range(n):
                 blocks.append(InceptionRecurrentBlock(c, ws, t=t, unit=unit, residual=residual))
                 c = blocks[-1].out_channels
             layers[f"stage{i + 1}"] = nn.Sequential(*blocks)                      # N x sum(ws) x ...
-            feature_info.append({"module": f"stage{i + 1}", "channels": c, "reduction": reduction})
+        feature_info.append(Stage(f"stage{len(widths)}", c, reduction))
         layers["avgpool"] = nn.AdaptiveAvgPool2d(1)                                # N x c x 1 x 1
         layers["flatten"] = nn.Flatten()
         layers["dropout"] = nn.Dropout(dropout)
         layers["fc"] = nn.Linear(c, num_classes)                                   # N x classes
         super().__init__(layers)
-        self.feature_info, self.num_classes = feature_info, num_classes
+        self.feature_info, self.classifier_name, self.num_classes = tuple(feature_info), "fc", num_classes
         self.config = {"stem": tuple(stem), "widths": tuple(map(tuple, widths)), "depths": tuple(depths), "t": t,
                        "unit": unit, "residual": residual}
         for m in self.modules():
@@ -134,8 +138,8 @@ class IRRCNN(nn.Sequential):
 
     def blocks(self) -> list[tuple[str, nn.Module]]:
         """``(name, block)`` of every Inception-recurrent block, in order."""
-        return [(f"{s['module']}.{j}", b) for s in self.feature_info
-                for j, b in enumerate(self.get_submodule(s["module"]))]
+        return [(f"{name}.{j}", b) for name, stage in self.named_children() if name.startswith("stage")
+                for j, b in enumerate(stage)]
 
 
 # ---- the registry ------------------------------------------------------------------------------

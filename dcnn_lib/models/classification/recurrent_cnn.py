@@ -34,6 +34,7 @@ import torch.nn as nn
 
 from ...layers import guard_inputs
 from ...layers.recurrent_conv import RecurrentConv, liang_hu_lrn
+from ..backbones import Stage
 from ...registry import Figure, Published, TestSettings, register_model
 
 PAPER = "Liang & Hu, Recurrent Convolutional Neural Network for Object Recognition, CVPR 2015"
@@ -80,9 +81,10 @@ class RecurrentCNN(nn.Sequential):
         layers["flatten"] = nn.Flatten()
         layers["fc"] = nn.Linear(k, num_classes)                                          # N x classes
         super().__init__(layers)
-        self.num_classes = num_classes
-        self.feature_info = [{"module": "rcl2", "channels": k, "reduction": 2},
-                             {"module": "rcl4", "channels": k, "reduction": 4}]
+        self.num_classes, self.classifier_name = num_classes, "fc"
+        # backbone stages: the deepest map at each stride (dropout changes no map)
+        self.feature_info = (Stage("lrn1" if norm == "lrn" else "relu1", k, 1), Stage("rcl2", k, 2),
+                             Stage("rcl4", k, 4))
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
