@@ -6,6 +6,7 @@
     python benchmarks/run.py --only twins    # train-step throughput vs torchvision twins
     python benchmarks/run.py --only twins --models alexnet resnet50   # some of them
     python benchmarks/run.py --only rf       # receptive-field tables of real networks
+    python benchmarks/run.py --only cost --recipes irrcnn_small capsnet_small_r3   # s / batch
 
 Prints tables and writes ``benchmarks/results/<timestamp>.json`` (ignored by git).
 
@@ -41,6 +42,8 @@ TARGETS = {
     "alexnet_small": {"min_test_acc": 0.882, "max_seconds": 150},  # AlexNet chapter: beat d2l's AlexNet
     "resnet8w_fmnist": {"min_test_acc": 0.918, "max_seconds": 300},  # ResNet chapter: beat d2l's ResNet-18
     "googlenet_small": {"min_test_acc": 0.883, "max_seconds": 300},  # Inception chapter: beat d2l's GoogLeNet
+    "irrcnn_small": {"min_test_acc": 0.915, "max_seconds": 360},     # issue 18
+    "capsnet_small": {"min_test_acc": 0.90, "max_seconds": 360},  # issue 18
 }
 # Published comparison points (shared/reference/published-figures.md): d2l, 10 epochs, V100.
 D2L = {"lenet5": 0.789, "lenet5_relu": 0.789, "lenet5_relu_bn_aug": 0.838}
@@ -69,6 +72,54 @@ def bench_recipes(scale: str, names: list[str] | None = None) -> list[dict]:
               + (f"  (d2l {row['d2l']:.3f})" if row["d2l"] else "")
               + (f"  target {row['target']}: {'met' if row['met'] else 'NOT met'}" if target else ""),
               flush=True)
+    return rows
+
+
+class _FirstBatches:
+    """The first ``n`` batches of a loader, with ``len`` and ``set_epoch`` (what ``fit`` needs)."""
+
+    def __init__(self, loader, n: int) -> None:
+        self.loader, self.n = loader, min(n, len(loader))
+
+    def __len__(self) -> int:
+        return self.n
+
+    def set_epoch(self, epoch: int) -> None:
+        if hasattr(self.loader, "set_epoch"):
+            self.loader.set_epoch(epoch)
+
+    def __iter__(self):
+        for i, batch in enumerate(self.loader):
+            if i >= self.n:
+                break
+            yield batch
+
+
+def bench_batch_cost(scale: str, names: list[str] | None, batches: int = 20,
+                     yardstick: str = "resnet8w_fmnist") -> list[dict]:
+    """Seconds per training batch of each recipe (its own model, data, loss and optimiser, through
+    ``fit``; the first of ``batches + 1`` batches is a warm-up) and the predicted seconds per
+    epoch at ``scale``; ``vs_yardstick`` divides by ``yardstick``'s cost, so that a time measured
+    for the yardstick elsewhere predicts the others' there."""
+    rows, costs = [], {}
+    for name in [yardstick] + [n for n in names or list(dl.recipes.RECIPES) if n != yardstick]:
+        recipe = dl.recipes.get(name, scale)
+        train, _ = recipe.loaders(seed=0)
+        cpu0, t0 = time.process_time(), time.perf_counter()
+        recipe.train(loaders=(_FirstBatches(train, 1), None), seed=0, progress=False)
+        cpu1, t1 = time.process_time(), time.perf_counter()
+        recipe.train(loaders=(_FirstBatches(train, batches + 1), None), seed=0, progress=False)
+        cpu = (time.process_time() - cpu1 - (cpu1 - cpu0)) / batches
+        wall = (time.perf_counter() - t1 - (t1 - t0)) / batches
+        costs[name] = cpu
+        row = {"recipe": name, "batch_size": recipe.batch_size, "cpu_s_per_batch": round(cpu, 4),
+               "wall_s_per_batch": round(wall, 4), "batches_per_epoch": len(train),
+               "epochs": recipe.n_epochs, "predicted_train_s": round(wall * len(train) * recipe.n_epochs, 1),
+               "vs_yardstick": round(cpu / costs[yardstick], 3)}
+        rows.append(row)
+        print(f"  {name:22s} {cpu * 1000:7.0f} ms CPU / batch ({row['vs_yardstick']:.2f} × {yardstick}), "
+              f"{wall * 1000:7.0f} ms wall; {recipe.n_epochs} × {len(train)} batches ≈ "
+              f"{row['predicted_train_s']:.0f} s", flush=True)
     return rows
 
 
@@ -168,7 +219,7 @@ def bench_receptive_field(repeats: int = 5) -> list[dict]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="DCNN Book benchmarks")
-    ap.add_argument("--only", choices=["recipes", "twins", "rf"], default=None)
+    ap.add_argument("--only", choices=["recipes", "cost", "twins", "rf"], default=None)
     ap.add_argument("--scale", default="book", choices=["smoke", "book", "full"])
     ap.add_argument("--recipes", nargs="*", default=None, help="recipe names (default: all)")
     ap.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
@@ -186,6 +237,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.only in (None, "recipes"):
         print(f"recipes at {args.scale} scale:")
         results["recipes"] = bench_recipes(args.scale, args.recipes)
+    if args.only == "cost":
+        print(f"seconds per training batch at {args.scale} scale (the first + 1 and 1 + 20 batches of each recipe):")
+        results["batch_cost"] = bench_batch_cost(args.scale, args.recipes)
     if args.only in (None, "rf"):
         print("receptive-field tables (dl.analysis.receptive_field, CPU):")
         results["receptive_field"] = bench_receptive_field()

@@ -377,3 +377,72 @@ def plot_erf(erf: np.ndarray, row=None, image: np.ndarray | None = None, mass=No
     if title:
         ax.set_title(title, fontsize=10.5)
     return ax.figure
+
+
+def plot_routing(routing, classes: Sequence[str], grid: tuple[int, int, int], image=None, top: int = 3):
+    """Routing by agreement on one image, iteration by iteration (a ``Routing`` recorded with
+    ``record=True``, batch of one; ``grid`` = (capsule types, H, W) of the children).
+
+    One column per iteration: above, the parents' lengths ‖v_j‖ (bars); below, for each of the
+    ``top`` longest parents after the last iteration, the coupling coefficient c_ij of every
+    child position, averaged over the capsule types (a map over the children's grid). The first
+    iteration's coefficients are all ``1/J``; agreement then moves the children's output to the
+    parents that agree with it. Returns the figure.
+    """
+    r = len(routing.history)
+    lengths = [v[0].norm(dim=-1).cpu() for v in routing.output_history]
+    winners = lengths[-1].argsort(descending=True)[:top].tolist()
+    rows = 1 + len(winners)
+    extra = image is not None
+    fig, axes = plt.subplots(rows, r + extra, figsize=(8, 1.9 * rows + 0.4), squeeze=False)
+    types, gh, gw = grid
+    vmax = max(float(c[0][:, j].max()) for c in routing.history for j in winners)
+    for it in range(r):
+        ax = axes[0, it + extra]
+        colours = ["C3" if j in winners[:1] else "C0" for j in range(len(classes))]
+        ax.bar(range(len(classes)), lengths[it].numpy(), color=colours)
+        ax.set_ylim(0, 1)
+        ax.set_xticks(range(len(classes)), [c[:4] for c in classes], rotation=90, fontsize=8)
+        ax.tick_params(axis="y", labelsize=8)
+        ax.set_title(f"iteration {it + 1}: ‖v_j‖", fontsize=9)
+        c = routing.history[it][0].cpu()                              # I x J
+        for row, j in enumerate(winners, start=1):
+            m = c[:, j].view(types, gh, gw).mean(0)
+            ax = axes[row, it + extra]
+            im = ax.imshow(m.numpy(), cmap="viridis", vmin=0, vmax=vmax)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if it == 0:
+                ax.set_ylabel(f"c_ij → {classes[j][:8]}", fontsize=8)
+    if extra:
+        axes[0, 0].imshow(np.asarray(image).squeeze(), cmap="gray")
+        axes[0, 0].set_title("input", fontsize=9)
+        for ax in axes[:, 0]:
+            ax.axis("off")
+    bar = fig.colorbar(im, ax=axes[1:, extra:].ravel().tolist(), fraction=0.03, pad=0.02)
+    bar.set_label("mean c_ij", fontsize=9)
+    bar.ax.tick_params(labelsize=8)
+    return fig
+
+
+def show_perturbations(images: torch.Tensor, deltas: Sequence[float], dims: Sequence[int] | None = None,
+                       size: float = 0.65):
+    """Sabour et al.'s Fig. 4: rows = capsule dimensions, columns = the shift added to that
+    dimension, each cell the decoded image. ``images``: ``(D, len(deltas), C, H, W)`` from
+    ``CapsNet.perturb``; ``dims`` picks rows (default: all)."""
+    x = images.detach().cpu().float()
+    dims = list(range(x.shape[0])) if dims is None else list(dims)
+    fig, axes = plt.subplots(len(dims), len(deltas), figsize=(len(deltas) * size + 0.6, len(dims) * size),
+                             squeeze=False)
+    for r, d in enumerate(dims):
+        for c, delta in enumerate(deltas):
+            ax = axes[r, c]
+            ax.imshow(x[d, c].squeeze(0).numpy(), cmap="gray", vmin=0, vmax=1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if r == 0:
+                ax.set_title(f"{delta:+.2f}", fontsize=8)
+            if c == 0:
+                ax.set_ylabel(f"dim {d}", fontsize=8)
+    fig.subplots_adjust(wspace=0.05, hspace=0.05)
+    return fig

@@ -53,7 +53,11 @@ def test_forward_backward(name):
     # auxiliary heads (the rest of a training-mode tuple) take part in the loss, as in training
     aux = [a for a in outputs[1:] if a is not None] if isinstance(outputs, (tuple, list)) else []
     target = torch.zeros(2, dtype=torch.long)
-    sum(F.cross_entropy(o, target) for o in [out, *aux]).backward()
+    loss = sum(F.cross_entropy(o, target) for o in [out, *aux])
+    # a dict's other outputs (CapsNet's reconstruction) train through their own loss terms
+    extra = [v for k, v in outputs.items() if k != "out" and torch.is_tensor(v) and v.requires_grad] \
+        if isinstance(outputs, dict) else []
+    (loss + sum(v.float().mean() for v in extra)).backward()
     grads = [p.grad for p in model.parameters() if p.requires_grad]
     assert grads and all(g is not None and torch.isfinite(g).all() for g in grads)
 

@@ -57,6 +57,20 @@ from .attention import Attention  # noqa: E402
 from .vit_block import MLP, PatchEmbedding, ViTBlock  # noqa: E402
 from .two_way_transformer import TwoWayAttentionBlock, TwoWayTransformer  # noqa: E402
 
+from .inception_recurrent import InceptionRecurrentBlock, recurrent_or_plain  # noqa: E402
+from .recurrent_dense import RecurrentDenseLayer  # noqa: E402
+
+__all__ += ["InceptionRecurrentBlock", "recurrent_or_plain", "RecurrentDenseLayer"]
+
+# Capsule networks (Recurrent convolutions and capsules chapter).
+from .squash import squash  # noqa: E402
+from .primary_capsules import PrimaryCapsules  # noqa: E402
+from .routing import Routing, dynamic_routing  # noqa: E402
+from .routing_capsules import RoutingCapsules  # noqa: E402
+from .margin_loss import CapsuleLoss, margin_loss  # noqa: E402
+
+__all__ += ["squash", "PrimaryCapsules", "Routing", "dynamic_routing", "RoutingCapsules", "CapsuleLoss",
+            "margin_loss"]
 __all__ += ["BilinearUpsampling", "bilinear_kernel", "UpConcat", "match_size", "DoubleConv", "RecurrentConv",
             "RecurrentResidualBlock", "ASPP", "ImagePooling", "PyramidPooling", "ConvHead", "ContextModule",
             "dilate_stage", "FeatureStages", "ResidualConvUnit", "MultiResolutionFusion", "ChainedResidualPooling",
