@@ -5,3 +5,4 @@ from . import alexnet  # noqa: F401
 from . import vgg, nin  # noqa: F401,E401
 from . import resnet  # noqa: F401
 from . import googlenet, inception_v2, inception_v3, inception_v4  # noqa: F401,E401
+from . import convnext, vit  # noqa: F401,E401
