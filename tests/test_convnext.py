@@ -84,7 +84,7 @@ def test_variants_and_stochastic_depth_schedule():
 def test_convnext_tiny_multiply_adds_equal_torchvisions():
     with torch.device("meta"):
         macs = gmacs(ConvNeXt())
-    assert macs == pytest.approx(dl.models.meta("convnext_tiny")["reference"]["torchvision_gmacs"], rel=1e-3)
+    assert macs == pytest.approx(dl.models.meta("convnext_tiny").published.gmacs.value, rel=1e-3)
 
 
 def test_convnext_runs_on_other_input_sizes_and_grey_images():
@@ -120,7 +120,7 @@ def test_roadmap_starts_at_torchvisions_resnet50_and_ends_at_convnext_t():
     assert n_params(first) == 25_557_032
     last = meta_model("separate_downsampling")
     layer_scale = sum(d * c for d, c in zip(CONFIGS["tiny"]["depths"], CONFIGS["tiny"]["dims"]))
-    assert n_params(last) == dl.models.meta("convnext_tiny")["reference"]["params"] - layer_scale
+    assert n_params(last) == dl.models.meta("convnext_tiny").published.params.value - layer_scale
     with torch.device("meta"):
         assert gmacs(last) == pytest.approx(gmacs(ConvNeXt()), rel=1e-12)
 

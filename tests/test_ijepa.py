@@ -7,16 +7,18 @@ import torch.nn.functional as F
 
 import dcnn_lib as dl
 from dcnn_lib.data.multiblock import block_size, multiblock_masks
-from dcnn_lib.models.classification.ijepa import IJEPA, ema_momentum, gather_tokens
+from dcnn_lib.models.classification.ijepa import IJEPA, JEPAEncoder, ema_momentum, gather_tokens, ijepa_pretraining
 
 
 def gen(seed=0):
     return torch.Generator().manual_seed(seed)
 
 
-def tiny(**kw) -> IJEPA:
+def tiny() -> IJEPA:
     torch.manual_seed(0)
-    return IJEPA(28, 4, 2, 4, 32, 64, predictor_dim=16, predictor_depth=1, in_channels=1, **kw)
+    encoder = JEPAEncoder(28, 4, 2, 4, 32, 64, in_channels=1)
+    IJEPA.init_weights(encoder)
+    return IJEPA(encoder, predictor_dim=16, predictor_depth=1)
 
 
 # ---- masks ------------------------------------------------------------------------------------
@@ -158,3 +160,22 @@ def test_linear_probe_separable_and_random_labels():
     assert dl.analysis.linear_probe(lambda t: t, bad[:2], bad[2:]).test_acc < 0.5
     with pytest.raises(ValueError, match="must return \\(N, D\\)"):
         dl.analysis.linear_probe(lambda t: t[:, None], loader[:1], loader[2:])
+
+
+def test_registered_configurations_and_pretraining_system():
+    with torch.device("meta"):
+        h14 = dl.models.get("ijepa_vit_h14")
+        system = ijepa_pretraining("ijepa_vit_h14", h14)
+    enc = system.context_encoder
+    assert enc is h14.encoder and enc.grid == (16, 16) and enc.hidden_dim == 1280 and len(enc.encoder.layers) == 32
+    pred = system.predictor
+    assert len(pred.encoder.layers) == 12 and pred.predictor_embed.out_features == 384
+    assert pred.encoder.layers[0].self_attention.heads == 16                     # the encoder's heads
+    assert sum(p.numel() for p in system.target_encoder.parameters()) == sum(p.numel() for p in enc.parameters())
+    small = dl.models.get("ijepa_small")
+    probe = ijepa_pretraining("ijepa_small", small).classifier(10)
+    assert probe(torch.randn(2, 1, 28, 28)).shape == (2, 10)
+    # the encoder runs on other grids too (fixed sine-cosine positions)
+    assert small(torch.randn(1, 1, 36, 20)).shape == (1, 10)
+    with pytest.raises(ValueError, match="no I-JEPA configuration"):
+        ijepa_pretraining("vit_b_16")

@@ -113,7 +113,7 @@ def test_configurations_of_table1():
                             "hidden_dim": dim, "mlp_dim": mlp}
         assert m.encoder.pos_embedding.shape == (1, (224 // patch) ** 2 + 1, dim)
         if patch != 32:   # Table 1's sizes are those of the /16 and /14 models (a 32x32 patch adds 2.4M)
-            paper = dl.models.meta(name)["reference"]["paper_params_millions"]
+            paper = dl.models.meta(name).published.other["params_m"].value
             assert abs(sum(p.numel() for p in m.parameters()) / 1e6 - paper) / paper < 0.01
 
 

@@ -38,7 +38,7 @@ import torch.nn as nn
 from ...layers import guard_inputs
 from ...layers.convnext_block import ConvNeXtBlock
 from ...layers.layer_norm_2d import LayerNorm2d
-from ...registry import register_model
+from ...registry import Figure, Published, TestSettings, register_model
 
 PAPER = "Liu, Mao, Wu, Feichtenhofer, Darrell & Xie, A ConvNet for the 2020s, CVPR 2022"
 
@@ -51,9 +51,9 @@ CONFIGS: dict[str, dict[str, Any]] = {
 }
 # Table 1 (ImageNet-1K, 224²): params (M), FLOPs (G, multiply-adds), top-1 %.
 TABLE1 = {"tiny": (29, 4.5, 82.1), "small": (50, 8.7, 83.1), "base": (89, 15.4, 83.8), "large": (198, 34.4, 84.3)}
-# torchvision 0.29 metadata: exact parameters, GFLOPS (multiply-adds), acc@1 (its own recipe).
-TORCHVISION = {"tiny": (28_589_128, 4.456, 82.520), "small": (50_223_688, 8.684, 83.616),
-               "base": (88_591_464, 15.355, 84.062), "large": (197_767_336, 34.361, 84.414)}
+# torchvision 0.29 metadata: exact parameters, GFLOPS (multiply-adds), acc@1, acc@5 (its own recipe).
+TORCHVISION = {"tiny": (28_589_128, 4.456, 82.520, 96.146), "small": (50_223_688, 8.684, 83.616, 96.650),
+               "base": (88_591_464, 15.355, 84.062, 96.870), "large": (197_767_336, 34.361, 84.414, 96.976)}
 
 
 class ConvNeXt(nn.Module):
@@ -119,41 +119,59 @@ def _convnext(size: str, num_classes: int, in_channels: int, **overrides: Any) -
     return ConvNeXt(**{**CONFIGS[size], **overrides}, num_classes=num_classes, in_channels=in_channels)
 
 
-def _reference(size: str) -> dict[str, Any]:
-    params, gmacs, top1 = TORCHVISION[size]
+_TV = "torchvision weights metadata (IMAGENET1K_V1)"
+
+
+def _registered(builder):
+    """Register ``convnext_<size>`` with torchvision's figures and the paper's (Table 1)."""
+    size = builder.__name__[len("convnext_"):]
+    params, gmacs, top1, top5 = TORCHVISION[size]
     paper_params, paper_gflops, paper_top1 = TABLE1[size]
-    return {"params": params, "torchvision_gmacs": gmacs, "torchvision_top1": top1,
-            "paper_params_millions": paper_params, "paper_gflops": paper_gflops, "paper_top1": paper_top1,
-            "test_input_size": (3, 32, 32)}
+    other = {"params_m": Figure(paper_params, "paper, Table 1"),
+             "gmacs_paper": Figure(paper_gflops, "paper, Table 1", "FLOPs (multiply-adds), 224²"),
+             "top1_paper": Figure(paper_top1, "paper, Table 1", "ImageNet-1K, 224², the paper's recipe")}
+    published = Published(params=Figure(params, _TV), gmacs=Figure(gmacs, _TV), top1=Figure(top1, _TV, "torchvision's recipe"),
+                          top5=Figure(top5, _TV), other=other)
+    return register_model(task="classification", paper=PAPER, year=2022, input_size=(3, 224, 224), published=published,
+                          test=TestSettings(input_size=(3, 32, 32), torchvision=builder.__name__))(builder)
 
 
-def _registered(size: str):
-    def decorator(fn):
-        return register_model(f"convnext_{size}", task="classification", paper=PAPER, year=2022,
-                              input_size=(3, 224, 224), reference=_reference(size),
-                              torchvision=f"convnext_{size}")(fn)
-    return decorator
-
-
-@_registered("tiny")
+@_registered
 def convnext_tiny(num_classes: int = 1000, in_channels: int = 3, **overrides: Any) -> ConvNeXt:
     """ConvNeXt-T: C = (96, 192, 384, 768), B = (3, 3, 9, 3); stochastic depth 0.1."""
     return _convnext("tiny", num_classes, in_channels, **overrides)
 
 
-@_registered("small")
+@_registered
 def convnext_small(num_classes: int = 1000, in_channels: int = 3, **overrides: Any) -> ConvNeXt:
-    """ConvNeXt-S: C = (96, 192, 384, 768), B = (3, 3, 27, 3); stochastic depth 0.4."""
+    """ConvNeXt-S (the paper's "small"; not a scaled-down model): C = (96, 192, 384, 768),
+    B = (3, 3, 27, 3); stochastic depth 0.4."""
     return _convnext("small", num_classes, in_channels, **overrides)
 
 
-@_registered("base")
+@_registered
 def convnext_base(num_classes: int = 1000, in_channels: int = 3, **overrides: Any) -> ConvNeXt:
     """ConvNeXt-B: C = (128, 256, 512, 1024), B = (3, 3, 27, 3); stochastic depth 0.5."""
     return _convnext("base", num_classes, in_channels, **overrides)
 
 
-@_registered("large")
+@_registered
 def convnext_large(num_classes: int = 1000, in_channels: int = 3, **overrides: Any) -> ConvNeXt:
     """ConvNeXt-L: C = (192, 384, 768, 1536), B = (3, 3, 27, 3); stochastic depth 0.5."""
     return _convnext("large", num_classes, in_channels, **overrides)
+
+
+# Fashion-MNIST (1 × 28 × 28): a 2×2 patchify stem (stages at 14, 7, 3 and 1 pixels), ConvNeXt-T's
+# stage ratio 1:1:3:1 with one block per unit, a quarter of its widths. Sized for two CPU cores.
+SMALL = {"depths": (1, 1, 3, 1), "dims": (24, 48, 96, 192), "patch_size": 2, "stochastic_depth": 0.0}
+
+
+@register_model(task="classification", paper=PAPER + " (scaled down for 28×28 images)", year=2022,
+                input_size=(1, 28, 28), published=Published(params=Figure(671_074, "counted from the architecture")))
+def convnext_fashion_small(num_classes: int = 10, in_channels: int = 1, **overrides: Any) -> ConvNeXt:
+    """A ConvNeXt for Fashion-MNIST: 2×2 stem, B = (1, 1, 3, 1), C = (24, 48, 96, 192).
+
+    (``convnext_small`` is the paper's ConvNeXt-S, so the scaled-down model carries the data
+    set in its name.)"""
+    return ConvNeXt(**{**SMALL, **overrides}, num_classes=num_classes, in_channels=in_channels,
+                    input_size=(in_channels, 28, 28))

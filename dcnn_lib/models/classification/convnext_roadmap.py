@@ -45,6 +45,7 @@ import torch.nn as nn
 from ...layers import guard_inputs
 from ...layers.layer_norm_2d import LayerNorm2d
 from ...layers.roadmap_block import RoadmapBlock, make_act, make_norm
+from ...registry import Figure, Published, TestSettings, register_model
 
 PAPER = "Liu, Mao, Wu, Feichtenhofer, Darrell & Xie, A ConvNet for the 2020s, CVPR 2022 (Table 10)"
 
@@ -225,3 +226,28 @@ FASHION_MINIATURE = Miniature(
     base=Design(depths=(1, 2, 2, 1), stem_stride=1, patch=2, stem_width=16, widths=(16, 32, 64, 128)),
     changes={"stage_ratio": {"depths": (1, 1, 3, 1)},
              "increase_width": {"stem_width": 24, "widths": (24, 48, 96, 192)}})
+
+
+# ---- registered: the roadmap's networks, at ImageNet size and for Fashion-MNIST ---------------
+R10 = "paper, Table 10"
+
+
+@register_model(task="classification", paper=PAPER, year=2022, input_size=(3, 224, 224),
+                published=Published(params=Figure(28_582_504, "counted from the architecture",
+                                                  "ConvNeXt-T without layer scale"),
+                                    gmacs=Figure(4.49, R10, "the last step: separate downsampling (ConvNeXt-T)"),
+                                    top1=Figure(81.97, R10, "mean of 3 seeds (± 0.06)")),
+                test=TestSettings(input_size=(3, 32, 32)))
+def convnext_roadmap(num_classes: int = 1000, in_channels: int = 3, step: str = "separate_downsampling") -> RoadmapNet:
+    """The network after one step of ConvNeXt's modernisation roadmap (Table 10), from
+    torchvision's ResNet-50 (``step="resnet50"``) to ConvNeXt-T (the default, the last step)."""
+    return roadmap_model(step, num_classes, in_channels)
+
+
+@register_model(task="classification", paper=PAPER + " (scaled down for 28×28 images)", year=2022,
+                input_size=(1, 28, 28), published=Published(params=Figure(670_522, "counted from the architecture")))
+def convnext_roadmap_small(num_classes: int = 10, in_channels: int = 1,
+                           step: str = "separate_downsampling") -> RoadmapNet:
+    """The roadmap for Fashion-MNIST (:data:`FASHION_MINIATURE`): a quarter-width ResNet-50 with a
+    stride-2 stem and (1, 2, 2, 1) blocks, modernised step by step."""
+    return roadmap_model(step, num_classes, in_channels, FASHION_MINIATURE, (in_channels, 28, 28))

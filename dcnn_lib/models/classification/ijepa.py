@@ -54,6 +54,7 @@ from ...layers import guard_inputs
 from ...layers.pos_embedding import sincos_2d
 from ...layers.transformer_encoder import TransformerEncoder
 from ...layers.vit_block import PatchEmbedding
+from ...registry import Figure, Published, TestSettings, register_model
 
 PAPER = ("Assran et al., Self-supervised learning from images with a joint-embedding predictive "
          "architecture, CVPR 2023")
@@ -77,6 +78,7 @@ class JEPAEncoder(nn.Module):
     """ViT without class token, with fixed sine-cosine positions, on a subset of its patches.
 
     Shapes: ``(N, C, H, W)`` and ``keep (N, K)`` (``None``: all patches) -> ``(N, K, dim)``.
+    ``image_size`` only sets the grid whose embeddings are kept ready; other sizes work.
     """
 
     def __init__(self, image_size: int = 224, patch_size: int = 14, num_layers: int = 32, num_heads: int = 16,
@@ -85,17 +87,21 @@ class JEPAEncoder(nn.Module):
         if image_size % patch_size:
             raise ValueError(f"JEPAEncoder: image_size {image_size} must be a multiple of patch_size {patch_size}")
         self.grid = (image_size // patch_size,) * 2
+        self.image_size = (image_size, image_size)
         self.hidden_dim, self.num_heads = hidden_dim, num_heads
         self.patch_embed = PatchEmbedding(patch_size, in_channels, hidden_dim)
         self.register_buffer("pos_embed", sincos_2d(hidden_dim, self.grid)[None], persistent=False)  # 1 x L x D
         self.encoder = TransformerEncoder(num_layers, hidden_dim, num_heads, mlp_dim)
 
+    def positions(self, grid: tuple[int, int]) -> torch.Tensor:
+        """The fixed embeddings of an ``h × w`` grid ``(1, h·w, D)`` (any grid: nothing is learned)."""
+        if tuple(grid) == self.grid:
+            return self.pos_embed
+        return sincos_2d(self.hidden_dim, tuple(grid))[None].to(self.pos_embed)
+
     def forward(self, x: torch.Tensor, keep: torch.Tensor | None = None) -> torch.Tensor:
         x = self.patch_embed(x)                                           # N x h x w x D
-        if tuple(x.shape[1:3]) != self.grid:
-            raise ValueError(f"JEPAEncoder: the image gives a {tuple(x.shape[1:3])} grid of patches, "
-                             f"the position embeddings are for {self.grid}")
-        x = x.flatten(1, 2) + self.pos_embed                              # N x L x D
+        x = x.flatten(1, 2) + self.positions(tuple(x.shape[1:3]))         # N x L x D
         if keep is not None:
             x = gather_tokens(x, keep)                                    # N x K x D: context only
         return self.encoder(x)
@@ -129,34 +135,61 @@ class JEPAPredictor(nn.Module):
         return self.predictor_proj(x[:, kc:]).reshape(m, n, kt, -1)                        # M x N x Kt x D
 
 
+class JEPAClassifier(nn.Module):
+    """An I-JEPA encoder with a linear head on its average-pooled patch features — the network
+    whose accuracy a linear probe reports (the paper freezes the encoder and trains the head).
+
+    Shapes: ``(N, C, H, W) -> (N, num_classes)``.
+    """
+
+    def __init__(self, encoder: JEPAEncoder, num_classes: int = 1000) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.head = nn.Linear(encoder.hidden_dim, num_classes)
+        self.num_classes = num_classes
+        guard_inputs(self, "JEPAClassifier", expected=(encoder.patch_embed.in_channels, *encoder.image_size))
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.encoder(x).mean(dim=1)                                # N x D
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x))                                # N x num_classes
+
+
 class IJEPA(nn.Module):
-    """Context encoder, EMA target encoder and predictor.
+    """Context encoder, EMA target encoder and predictor, around a :class:`JEPAEncoder`.
 
     ``forward(images, masks)`` returns ``(predictions, targets)``, both ``(M, N, Kt, dim)``;
     :meth:`loss` compares them; after each optimiser step call :meth:`update_target`.
     :meth:`features` gives the target encoder's average-pooled features ``(N, dim)``.
+
+    Args:
+        encoder: the context encoder (trained by gradient); the target encoder starts as a copy.
+        predictor_dim, predictor_depth: width and depth of the predictor.
+        predictor_heads: its heads (default: the encoder's, as in the official code).
+
+    The predictor is initialised as in the official code (:meth:`init_weights`); the encoder is
+    used as it is (the registered builders initialise theirs the same way).
     """
 
-    def __init__(self, image_size: int = 224, patch_size: int = 14, num_layers: int = 32, num_heads: int = 16,
-                 hidden_dim: int = 1280, mlp_dim: int = 5120, *, predictor_dim: int = 384, predictor_depth: int = 12,
-                 predictor_heads: int | None = None, in_channels: int = 3) -> None:
+    def __init__(self, encoder: JEPAEncoder, predictor_dim: int = 384, predictor_depth: int = 12,
+                 predictor_heads: int | None = None) -> None:
         super().__init__()
-        self.context_encoder = JEPAEncoder(image_size, patch_size, num_layers, num_heads, hidden_dim, mlp_dim,
-                                           in_channels)
-        self._init_weights(self.context_encoder)
+        self.context_encoder = encoder
         self.target_encoder = copy.deepcopy(self.context_encoder).requires_grad_(False)
-        self.predictor = JEPAPredictor(self.context_encoder.grid, hidden_dim, predictor_dim, predictor_depth,
-                                       predictor_heads or num_heads)
-        self._init_weights(self.predictor)
-        self.grid = self.context_encoder.grid
-        self.config = {"image_size": image_size, "patch_size": patch_size, "num_layers": num_layers,
-                       "num_heads": num_heads, "hidden_dim": hidden_dim, "mlp_dim": mlp_dim,
-                       "predictor_dim": predictor_dim, "predictor_depth": predictor_depth}
-        guard_inputs(self, "IJEPA", expected=(in_channels, image_size, image_size))
+        self.predictor = JEPAPredictor(encoder.grid, encoder.hidden_dim, predictor_dim, predictor_depth,
+                                       predictor_heads or encoder.num_heads)
+        self.init_weights(self.predictor)
+        self.grid = encoder.grid
+        guard_inputs(self, "IJEPA", expected=(encoder.patch_embed.in_channels, *encoder.image_size))
+
+    def classifier(self, num_classes: int) -> JEPAClassifier:
+        """A copy of the target encoder with a (new) linear head: the network to probe."""
+        return JEPAClassifier(copy.deepcopy(self.target_encoder).requires_grad_(True), num_classes)
 
     @staticmethod
     @torch.no_grad()
-    def _init_weights(module: nn.Module) -> None:
+    def init_weights(module: nn.Module) -> None:
         """The official initialisation: truncated normal (σ = 0.02) for linear and patch
         layers, zero biases; each block's output projections divided by √(2 · layer)."""
         for m in module.modules():
@@ -209,3 +242,55 @@ def ema_momentum(step: int, total_steps: int, start: float = 0.996, end: float =
     if total_steps < 1:
         raise ValueError(f"ema_momentum: total_steps must be >= 1, got {total_steps}")
     return start + (end - start) * min(step, total_steps) / total_steps
+
+
+# ---- registered models: the encoder with its probe head; pre-train it with ijepa_pretraining ----
+# ViT-H/14 as in configs/in1k_vith14_ep300.yaml (with 14×14 patches on 224²: a 16×16 grid).
+VIT_H14 = {"image_size": 224, "patch_size": 14, "num_layers": 32, "num_heads": 16, "hidden_dim": 1280, "mlp_dim": 5120}
+# Fashion-MNIST (1 × 28 × 28): the encoder of vit_small (4×4 patches, 7×7 grid), a predictor half as wide.
+SMALL = {"image_size": 28, "patch_size": 4, "num_layers": 6, "num_heads": 4, "hidden_dim": 64, "mlp_dim": 128}
+SMALL_PREDICTOR = {"predictor_dim": 32, "predictor_depth": 3}
+PREDICTORS = {"ijepa_vit_h14": {"predictor_dim": OFFICIAL["predictor_dim"], "predictor_depth": OFFICIAL["predictor_depth"]},
+              "ijepa_small": SMALL_PREDICTOR}
+
+
+def ijepa_pretraining(name: str, model: JEPAClassifier | None = None, **overrides) -> IJEPA:
+    """The pre-training system of registered I-JEPA model ``name``: its encoder (``model``'s, or
+    a new one) as the context encoder, an EMA copy as the target encoder, and the predictor of
+    its configuration (``overrides`` change the predictor's arguments)."""
+    if name not in PREDICTORS:
+        raise ValueError(f"ijepa_pretraining: no I-JEPA configuration {name!r}; known: {', '.join(PREDICTORS)}")
+    if model is None:
+        from ...registry import get
+        model = get(name)
+    return IJEPA(model.encoder, **{**PREDICTORS[name], **overrides})
+
+
+# Counted from the architecture (no published count: the official checkpoints also store the
+# fixed position embeddings as a frozen parameter, 256 × 1280 more).
+_COUNTED = "counted from the architecture (encoder + linear head; fixed position embeddings are not parameters)"
+
+
+@register_model(task="classification", paper=PAPER, year=2023, input_size=(3, 224, 224),
+                published=Published(params=Figure(631_715_560, _COUNTED),
+                                    top1=Figure(TABLE1_PROBE["vit_h_14 (300 ep)"], "paper, Table 1",
+                                                "linear probe on the frozen target encoder, ImageNet-1K")),
+                test=TestSettings(input_size=(3, 28, 28)))
+def ijepa_vit_h14(num_classes: int = 1000, in_channels: int = 3) -> JEPAClassifier:
+    """I-JEPA's ViT-H/14 encoder (official configuration) with a linear head on pooled features.
+
+    ``ijepa_pretraining("ijepa_vit_h14", model)`` gives the system that pre-trains it (EMA target
+    encoder, 12 × 384 predictor)."""
+    encoder = JEPAEncoder(**VIT_H14, in_channels=in_channels)
+    IJEPA.init_weights(encoder)
+    return JEPAClassifier(encoder, num_classes)
+
+
+@register_model(task="classification", paper=PAPER + " (scaled down for 28×28 images)", year=2023,
+                input_size=(1, 28, 28), published=Published(params=Figure(202_698, _COUNTED)))
+def ijepa_small(num_classes: int = 10, in_channels: int = 1) -> JEPAClassifier:
+    """I-JEPA for Fashion-MNIST: vit_small's encoder (4×4 patches, 6 × 64, no class token) with a
+    linear head; ``ijepa_pretraining("ijepa_small", model)`` adds a 3 × 32 predictor."""
+    encoder = JEPAEncoder(**SMALL, in_channels=in_channels)
+    IJEPA.init_weights(encoder)
+    return JEPAClassifier(encoder, num_classes)

@@ -29,7 +29,7 @@ Registered models and their deviations:
   N(0, 10⁻¹²) biases, head zero).
 - An input whose size differs from ``image_size`` gets its position embeddings resampled
   (bicubic), as timm and the paper's fine-tuning at higher resolution (§3.2) do; torchvision
-  refuses such inputs. Tests run the ImageNet models on 32×32 (64×64 for /14, /16) images.
+  refuses such inputs. Tests run the ImageNet models on 2 × 2 patches; twins are compared at 224.
 """
 from __future__ import annotations
 
@@ -42,7 +42,9 @@ import torch.nn as nn
 from ...layers import guard_inputs
 from ...layers.transformer_encoder import TransformerEncoder
 from ...layers.vit_block import PatchEmbedding
-from ...registry import register_model
+from ...errors import DcnnValueError
+from ...model_meta import check_input_size
+from ...registry import Figure, Published, TestSettings, register_model
 
 PAPER = ("Dosovitskiy et al., An image is worth 16x16 words: transformers for image recognition "
          "at scale, ICLR 2021")
@@ -57,9 +59,9 @@ TABLE1_MILLIONS = {"b": 86, "l": 307, "h": 632}
 # torchvision 0.29 metadata at 224×224: exact parameters, GFLOPS (multiply-adds), acc@1.
 # vit_h_14 has no ImageNet-1K-only weights: its row is the SWAG_LINEAR weights' (frozen
 # SWAG trunk, linear head trained on ImageNet-1K).
-TORCHVISION = {"vit_b_16": (86_567_656, 17.564, 81.072), "vit_b_32": (88_224_232, 4.409, 75.912),
-               "vit_l_16": (304_326_632, 61.555, 79.662), "vit_l_32": (306_535_400, 15.378, 76.972),
-               "vit_h_14": (632_045_800, 167.295, 85.708)}
+TORCHVISION = {"vit_b_16": (86_567_656, 17.564, 81.072, 95.318), "vit_b_32": (88_224_232, 4.409, 75.912, 92.466),
+               "vit_l_16": (304_326_632, 61.555, 79.662, 94.638), "vit_l_32": (306_535_400, 15.378, 76.972, 93.070),
+               "vit_h_14": (632_045_800, 167.295, 85.708, 97.730)}
 
 
 class VisionTransformer(nn.Module):
@@ -122,46 +124,77 @@ class VisionTransformer(nn.Module):
         return self.heads(self.tokens(x)[:, 0])                      # N x num_classes
 
 
-def _vit(name: str, size: str, patch: int, image_size: int, num_classes: int, in_channels: int,
+def _vit(size: str, patch: int, num_classes: int, input_size: tuple[int, int, int],
          **overrides: Any) -> VisionTransformer:
-    return VisionTransformer(**{"image_size": image_size, "patch_size": patch, **CONFIGS[size], **overrides},
-                             num_classes=num_classes, in_channels=in_channels)
+    c, h, w = check_input_size(input_size, f"vit_{size}_{patch}")
+    if h != w:
+        raise DcnnValueError(f"vit_{size}_{patch}: the position embeddings are made for square images, "
+                             f"got input_size {input_size}")
+    return VisionTransformer(**{"image_size": h, "patch_size": patch, **CONFIGS[size], **overrides},
+                             num_classes=num_classes, in_channels=c)
 
 
-def _registered(name: str, size: str, patch: int):
-    params, gmacs, top1 = TORCHVISION[name]
-    reference = {"params": params, "torchvision_gmacs": gmacs, "torchvision_top1": top1,
-                 "paper_params_millions": TABLE1_MILLIONS[size],
-                 "test_input_size": (3, 32, 32) if patch == 32 else (3, 4 * patch, 4 * patch)}
-    return register_model(name, task="classification", paper=PAPER, year=2021, input_size=(3, 224, 224),
-                          reference=reference, torchvision=name)
+def _registered(builder):
+    """Register ``vit_<size>_<patch>`` with torchvision's figures and Table 1's size. Tests run
+    on 2 × 2 patches (position embeddings resampled); the twin comparison needs 224×224."""
+    name = builder.__name__
+    size, patch = name.split("_")[1], int(name.split("_")[2])
+    params, gmacs, top1, top5 = TORCHVISION[name]
+    weights = "IMAGENET1K_SWAG_LINEAR_V1" if name == "vit_h_14" else "IMAGENET1K_V1"
+    tv = f"torchvision weights metadata ({weights})"
+    other = {"params_m": Figure(TABLE1_MILLIONS[size], "paper, Table 1", f"ViT-{size.upper()}")}
+    published = Published(params=Figure(params, tv), gmacs=Figure(gmacs, tv), top1=Figure(top1, tv),
+                          top5=Figure(top5, tv), other=other)
+    test = TestSettings(input_size=(3, 2 * patch, 2 * patch), torchvision=name, twin_input_size=(3, 224, 224))
+    return register_model(task="classification", paper=PAPER, year=2021, input_size=(3, 224, 224),
+                          published=published, test=test)(builder)
 
 
-@_registered("vit_b_16", "b", 16)
-def vit_b_16(num_classes: int = 1000, in_channels: int = 3, image_size: int = 224, **overrides: Any) -> VisionTransformer:
+@_registered
+def vit_b_16(num_classes: int = 1000, input_size: tuple[int, int, int] = (3, 224, 224),
+             **overrides: Any) -> VisionTransformer:
     """ViT-B/16: 12 layers, D = 768, MLP 3072, 12 heads, 16×16 patches."""
-    return _vit("vit_b_16", "b", 16, image_size, num_classes, in_channels, **overrides)
+    return _vit("b", 16, num_classes, input_size, **overrides)
 
 
-@_registered("vit_b_32", "b", 32)
-def vit_b_32(num_classes: int = 1000, in_channels: int = 3, image_size: int = 224, **overrides: Any) -> VisionTransformer:
+@_registered
+def vit_b_32(num_classes: int = 1000, input_size: tuple[int, int, int] = (3, 224, 224),
+             **overrides: Any) -> VisionTransformer:
     """ViT-B/32: 12 layers, D = 768, MLP 3072, 12 heads, 32×32 patches."""
-    return _vit("vit_b_32", "b", 32, image_size, num_classes, in_channels, **overrides)
+    return _vit("b", 32, num_classes, input_size, **overrides)
 
 
-@_registered("vit_l_16", "l", 16)
-def vit_l_16(num_classes: int = 1000, in_channels: int = 3, image_size: int = 224, **overrides: Any) -> VisionTransformer:
+@_registered
+def vit_l_16(num_classes: int = 1000, input_size: tuple[int, int, int] = (3, 224, 224),
+             **overrides: Any) -> VisionTransformer:
     """ViT-L/16: 24 layers, D = 1024, MLP 4096, 16 heads, 16×16 patches."""
-    return _vit("vit_l_16", "l", 16, image_size, num_classes, in_channels, **overrides)
+    return _vit("l", 16, num_classes, input_size, **overrides)
 
 
-@_registered("vit_l_32", "l", 32)
-def vit_l_32(num_classes: int = 1000, in_channels: int = 3, image_size: int = 224, **overrides: Any) -> VisionTransformer:
+@_registered
+def vit_l_32(num_classes: int = 1000, input_size: tuple[int, int, int] = (3, 224, 224),
+             **overrides: Any) -> VisionTransformer:
     """ViT-L/32: 24 layers, D = 1024, MLP 4096, 16 heads, 32×32 patches."""
-    return _vit("vit_l_32", "l", 32, image_size, num_classes, in_channels, **overrides)
+    return _vit("l", 32, num_classes, input_size, **overrides)
 
 
-@_registered("vit_h_14", "h", 14)
-def vit_h_14(num_classes: int = 1000, in_channels: int = 3, image_size: int = 224, **overrides: Any) -> VisionTransformer:
+@_registered
+def vit_h_14(num_classes: int = 1000, input_size: tuple[int, int, int] = (3, 224, 224),
+             **overrides: Any) -> VisionTransformer:
     """ViT-H/14: 32 layers, D = 1280, MLP 5120, 16 heads, 14×14 patches."""
-    return _vit("vit_h_14", "h", 14, image_size, num_classes, in_channels, **overrides)
+    return _vit("h", 14, num_classes, input_size, **overrides)
+
+
+# Fashion-MNIST (1 × 28 × 28): 4×4 patches (a 7×7 grid: 49 patch tokens and the class token),
+# 6 layers of width 64 with 4 heads and an MLP of 128. Sized for two CPU cores; not ViT-S.
+SMALL = {"patch_size": 4, "num_layers": 6, "num_heads": 4, "hidden_dim": 64, "mlp_dim": 128}
+
+
+@register_model(task="classification", paper=PAPER + " (scaled down for 28×28 images)", year=2021,
+                input_size=(1, 28, 28), published=Published(params=Figure(205_962, "counted from the architecture")))
+def vit_small(num_classes: int = 10, input_size: tuple[int, int, int] = (1, 28, 28), **overrides: Any) -> VisionTransformer:
+    """A ViT for Fashion-MNIST: 4×4 patches, 6 layers, D = 64, 4 heads, MLP 128 (not ViT-S/16)."""
+    c, h, w = check_input_size(input_size, "vit_small")
+    if h != w:
+        raise DcnnValueError(f"vit_small: the position embeddings are made for square images, got input_size {input_size}")
+    return VisionTransformer(**{"image_size": h, **SMALL, **overrides}, num_classes=num_classes, in_channels=c)
