@@ -25,7 +25,9 @@ class ProbeResult:
     dim: int
     n_train: int
     n_test: int
-    classifier: nn.Linear
+    classifier: nn.Linear          # on standardised features: (f - mean) / std
+    mean: torch.Tensor
+    std: torch.Tensor
 
     def _repr_html_(self) -> str:
         return (f"<table><tr><th>features</th><th>train images</th><th>train acc</th><th>test acc</th></tr>"
@@ -87,4 +89,4 @@ def linear_probe(features: Callable[[torch.Tensor], torch.Tensor], train_loader:
     with torch.no_grad():
         train_acc = (clf(tr_x).argmax(1) == tr_y).float().mean().item()
         test_acc = (clf(te_x).argmax(1) == te_y).float().mean().item()
-    return ProbeResult(train_acc, test_acc, tr_x.shape[1], len(tr_y), len(te_y), clf)
+    return ProbeResult(train_acc, test_acc, tr_x.shape[1], len(tr_y), len(te_y), clf, mean, std)
