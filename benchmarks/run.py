@@ -36,16 +36,16 @@ import dcnn_lib as dl  # noqa: E402
 # the benchmark machine (2 CPU cores for `book`).
 TARGETS = {
     "lenet5_relu": {"min_test_acc": 0.89, "max_seconds": 120},
-    "vgg_mini_bn": {"min_test_acc": 0.922, "max_seconds": 240},   # VGG chapter: beat d2l's VGG-11
+    "vgg_small_bn": {"min_test_acc": 0.922, "max_seconds": 240},   # VGG chapter: beat d2l's VGG-11
     "nin_small": {"min_test_acc": 0.90, "max_seconds": 240},      # NiN chapter: d2l's NiN is 0.785
-    "alexnet_mini": {"min_test_acc": 0.882, "max_seconds": 150},  # AlexNet chapter: beat d2l's AlexNet
+    "alexnet_small": {"min_test_acc": 0.882, "max_seconds": 150},  # AlexNet chapter: beat d2l's AlexNet
     "resnet8w_fmnist": {"min_test_acc": 0.918, "max_seconds": 300},  # ResNet chapter: beat d2l's ResNet-18
     "googlenet_small": {"min_test_acc": 0.883, "max_seconds": 300},  # Inception chapter: beat d2l's GoogLeNet
 }
 # Published comparison points (shared/reference/published-figures.md): d2l, 10 epochs, V100.
 D2L = {"lenet5": 0.789, "lenet5_relu": 0.789, "lenet5_relu_bn_aug": 0.838}
-D2L.update({"vgg_mini_bn": 0.922, "nin_small": 0.785})  # VGG-11 (channels ÷ 4) and NiN, 224×224
-D2L.update({"alexnet_mini": 0.882})  # AlexNet at 224×224 (ours: 64×64, widths ÷ 4)
+D2L.update({"vgg_small_bn": 0.922, "nin_small": 0.785})  # VGG-11 (channels ÷ 4) and NiN, 224×224
+D2L.update({"alexnet_small": 0.882})  # AlexNet at 224×224 (ours: 64×64, widths ÷ 4)
 D2L.update({"resnet8w_fmnist": 0.918})  # ResNet-18 at 96×96 (ours: ResNet-8, 32/64/128 channels, 28×28)
 D2L.update({"googlenet_small": 0.883, "googlenet_small_no_aux": 0.883})  # GoogLeNet at 96×96 (ours: 28×28, ¼ width)
 

@@ -4,9 +4,9 @@ Every segmentation model of the registry is trained on the same synthetic scenes
 (:class:`~dcnn_lib.data.FashionScenes`: Fashion-MNIST items on skimage textures, 11 classes
 with the background). The paper configurations (VGG-16, ResNet-101, 64 → 1024 channels) do not
 train on 2 CPU cores in minutes, so the runs use the *same architectures at smaller widths*,
-through the same builders (``backbone="vgg_mini"`` with ``width=1/8``, ResNet-50's layout with
+through the same builders (``backbone="vgg_small"`` with ``width=1/8``, ResNet-50's layout with
 ``widths=(8, 16, 32, 64)``, U-Nets at 8 → 128 channels); each recipe's ``width`` says how
-it differs from the paper. ``sam_tiny`` is trained with point prompts on the scenes' objects.
+it differs from the paper. ``sam_small`` is trained with point prompts on the scenes' objects.
 
     data = scene_data("book")
     model, history = dl.recipes.get("seg_unet", "book").train(data)
@@ -96,7 +96,7 @@ class SegRecipe(ScaledRun):
     paper's configuration); ``class_balance=True`` weights the cross-entropy by
     :func:`median_frequency_weights` of the training labels (a number ``p`` between 0 and 1
     weighs by those weights to the power ``p``: 0.5 balances half-way, in log scale); ``prompts=True`` trains a
-    promptable model (``sam_tiny``) on point prompts with SAM's loss.
+    promptable model (``sam_small``) on point prompts with SAM's loss.
     """
 
     name: str
@@ -206,7 +206,7 @@ SEG_RECIPES = [
               "8→128 channels (paper 64→1024); same padding; batch norm"),
     SegRecipe("seg_r2unet", "r2unet", {"widths": UNET_NARROW}, "8→128 channels (figure: 64→1024); t = 2"),
     SegRecipe("seg_nabla_n", "nabla_n", {"widths": UNET_NARROW}, "8→128 channels; N = 3 latent spaces; t = 2"),
-    SegRecipe("seg_sam_tiny", "sam_tiny", {"encoder_dim": 64}, "ViT 4 × 64 (registry default 4 × 128), 4×4 patches; "
+    SegRecipe("seg_sam_small", "sam_small", {"encoder_dim": 64}, "ViT 4 × 64 (registry default 4 × 128), 4×4 patches; "
               "prompt/decoder width 64", prompts=True, lr=2e-3, epochs={"smoke": 1, "book": 5, "full": 30},
               note="point prompts, SAM's focal + dice + IoU loss"),
 ]
