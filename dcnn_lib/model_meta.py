@@ -116,7 +116,9 @@ class TestSettings:
       (narrow widths; ``{}``: the paper's configuration is small enough);
     - ``torchvision``: the torchvision builder of the same architecture, if there is one;
       ``torchvision_kwargs``: what torchvision needs to build that twin (``aux_logits=False``...);
-    - ``bench_input_size``: ``(C, H, W)`` the benchmarks use; ``None``: ``meta.input_size``.
+    - ``bench_input_size``: ``(C, H, W)`` the benchmarks use; ``None``: ``meta.input_size``;
+    - ``twin_input_size``: ``(C, H, W)`` of the twin comparison when it cannot be ``input_size``
+      (torchvision's ViTs accept only the image size they were built for); ``None``: ``input_size``.
     """
 
     __test__ = False  # not a pytest test class
@@ -126,9 +128,10 @@ class TestSettings:
     torchvision: str | None = None
     torchvision_kwargs: Mapping[str, Any] = field(default_factory=dict)
     bench_input_size: tuple[int, int, int] | None = None
+    twin_input_size: tuple[int, int, int] | None = None
 
     def __post_init__(self) -> None:
-        for f in ("input_size", "bench_input_size"):
+        for f in ("input_size", "bench_input_size", "twin_input_size"):
             if getattr(self, f) is not None:
                 object.__setattr__(self, f, check_input_size(getattr(self, f), f"TestSettings.{f}"))
         object.__setattr__(self, "kwargs", MappingProxyType(dict(self.kwargs)))

@@ -446,3 +446,37 @@ def show_perturbations(images: torch.Tensor, deltas: Sequence[float], dims: Sequ
                 ax.set_ylabel(f"dim {d}", fontsize=8)
     fig.subplots_adjust(wspace=0.05, hspace=0.05)
     return fig
+
+
+def show_block_masks(images: torch.Tensor | np.ndarray, masks, patch_size: int, n: int | None = None,
+                     size: float = 2.0, suptitle: str | None = None):
+    """I-JEPA's masks drawn on the images: the context block's patches tinted blue, each target
+    block outlined in its own colour (targets may overlap). ``images``: ``(N, C, H, W)`` or
+    ``(N, H, W)``; ``masks``: a :class:`~dcnn_lib.data.multiblock.BlockMasks` of the same batch."""
+    x = images.detach().cpu().float().numpy() if isinstance(images, torch.Tensor) else np.asarray(images, float)
+    if x.ndim == 4:
+        x = x.transpose(0, 2, 3, 1)
+        x = x[..., 0] if x.shape[-1] == 1 else x
+    ctx, tgt = masks.dense()
+    n = min(n or len(x), len(x))
+    colours = ["#e41a1c", "#ff7f00", "#4daf4a", "#984ea3", "#a65628", "#f781bf"]
+    fig, axes = plt.subplots(1, n, figsize=(n * size, size * 1.15), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        img = x[i]
+        img = (img - img.min()) / (img.max() - img.min() + 1e-12)
+        rgb = np.repeat(img[..., None], 3, -1) if img.ndim == 2 else img
+        shade = np.kron(ctx[i].numpy(), np.ones((patch_size, patch_size)))[:rgb.shape[0], :rgb.shape[1]]
+        tinted = rgb * (1 - 0.45 * shade[..., None]) + 0.45 * shade[..., None] * np.array([0.2, 0.4, 1.0])
+        ax.imshow(tinted)
+        for k in range(tgt.shape[0]):
+            rows, cols = np.nonzero(tgt[k, i].numpy())
+            if len(rows):
+                r0, c0 = rows.min() * patch_size - 0.5, cols.min() * patch_size - 0.5
+                h, w = (rows.max() - rows.min() + 1) * patch_size, (cols.max() - cols.min() + 1) * patch_size
+                ax.add_patch(plt.Rectangle((c0, r0), w, h, fill=False, lw=2, ec=colours[k % len(colours)]))
+        ax.set_title(f"context {int(ctx[i].sum())} patches", fontsize=8)
+        ax.axis("off")
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=9)
+    fig.tight_layout()
+    return fig

@@ -25,8 +25,9 @@ ALL = dl.models.list_models()
 CLASSIFIERS = dl.models.list_models(task="classification")
 
 
-def _input(name: str, batch: int = 2, extra_channels: int = 0) -> torch.Tensor:
-    c, h, w = dl.models.meta(name).test_input_size
+def _input(name: str, batch: int = 2, extra_channels: int = 0,
+           size: tuple[int, int, int] | None = None) -> torch.Tensor:
+    c, h, w = size or dl.models.meta(name).test_input_size
     return torch.randn(batch, c + extra_channels, h, w, generator=torch.Generator().manual_seed(0))
 
 
@@ -82,7 +83,7 @@ def test_torchvision_twin_loads_strictly_and_matches(name):
     theirs = torchvision.models.get_model(info.test.torchvision, weights=None, **info.test.torchvision_kwargs).eval()
     ours = dl.models.get(name).eval()
     ours.load_state_dict(theirs.state_dict(), strict=True)
-    x = _input(name)
+    x = _input(name, size=info.test.twin_input_size)
     with torch.no_grad():
         a, b = _logits(ours(x)), _logits(theirs(x))
     assert a.shape == b.shape

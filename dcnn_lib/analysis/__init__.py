@@ -30,3 +30,11 @@ __all__ += ["SavedTensor", "SavedTensors", "peak_memory", "saved_tensors"]
 from .profile import Profile, ProfileRow, profile  # noqa: E402
 
 __all__ += ["Profile", "ProfileRow", "profile"]
+
+# Attention maps, mean attention distance, rollout; linear probes (ConvNeXt / ViT / JEPA chapter).
+from .attention import (attention_maps, attention_rollout, class_token_map, mean_attention_distance,  # noqa: E402
+                        patch_distances, token_receptive_field)
+from .linear_probe import ProbeResult, extract_features, fit_linear, linear_probe  # noqa: E402
+
+__all__ += ["attention_maps", "attention_rollout", "class_token_map", "mean_attention_distance", "patch_distances",
+            "token_receptive_field", "ProbeResult", "extract_features", "fit_linear", "linear_probe"]

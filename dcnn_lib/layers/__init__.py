@@ -76,3 +76,15 @@ __all__ += ["BilinearUpsampling", "bilinear_kernel", "UpConcat", "match_size", "
             "dilate_stage", "FeatureStages", "ResidualConvUnit", "MultiResolutionFusion", "ChainedResidualPooling",
             "LayerNorm2d", "Attention", "MLP", "PatchEmbedding", "ViTBlock", "TwoWayAttentionBlock",
             "TwoWayTransformer"]
+
+# ConvNeXt, Vision Transformers and JEPA: stochastic depth, the ConvNeXt block, the roadmap's
+# switchable block, position embeddings and the transformer encoder.
+from .permute import Permute  # noqa: E402
+from .stochastic_depth import StochasticDepth  # noqa: E402
+from .convnext_block import ConvNeXtBlock  # noqa: E402
+from .roadmap_block import RoadmapBlock  # noqa: E402
+from .pos_embedding import resize_grid_embedding, sincos_1d, sincos_2d  # noqa: E402
+from .transformer_encoder import TransformerEncoder  # noqa: E402
+
+__all__ += ["Permute", "StochasticDepth", "ConvNeXtBlock", "RoadmapBlock", "resize_grid_embedding", "sincos_1d",
+            "sincos_2d", "TransformerEncoder"]

@@ -134,3 +134,4 @@ from . import recurrent_capsules  # noqa: E402,F401
 
 # Several seeds of one recipe, and differences between two (issue: findings vs noise).
 from .seeds import Difference, Repeats, compare, repeat  # noqa: E402,F401
+from . import convnext_vit_jepa  # noqa: E402,F401
