@@ -8,7 +8,9 @@
 #    save/resume on CUDA with the CUDA random state, torchvision twins equal on the GPU;
 # 2. training throughput of the twins against torchvision's models on the GPU (bfloat16
 #    autocast, channels-last), without and with torch.compile: the ratio ours/theirs;
-# 3. a few chapters at `full` scale (real runs, not dry runs), each with its time and its peak
+# 3. the lecture's own architectures at d2l's input sizes (dl.recipes.lecture), trained at
+#    `full` scale, against d2l's printed accuracy;
+# 4. a few chapters at `full` scale (real runs, not dry runs), each with its time and its peak
 #    GPU memory (torch.cuda.max_memory_allocated, written by dl.runtime.setup).
 #
 # Everything goes to benchmarks/results/gpu-<time>/ (summary.md is the table to paste into
@@ -32,6 +34,8 @@ mkdir -p "$OUT"
 export DCNN_OFFLINE=1
 TWINS=${TWINS:-"resnet18 resnet50 vgg16 googlenet mobilenet_v2 densenet121 convnext_tiny vit_b_16"}
 CHAPTERS=${CHAPTERS:-"chapters/lenet5.ipynb chapters/vgg.ipynb chapters/resnet.ipynb"}
+RECIPES=${RECIPES:-"resnet18_d2l googlenet_d2l"}
+RECIPE_SCALE=${RECIPE_SCALE:-full}
 BATCH=${BATCH:-64}
 STEPS=${STEPS:-20}
 status=0
@@ -58,7 +62,12 @@ for compiled in "" "--compile"; do
     [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 done
 
-step "3. chapters at full scale"
+step "3. the lecture's architectures at d2l's sizes, full scale (dl.recipes.lecture)"
+$PY benchmarks/run.py --only recipes --scale $RECIPE_SCALE --recipes $RECIPES --out "$OUT/recipes.json" 2>&1 \
+    | tee "$OUT/recipes.log" | grep -E "epochs|Error"
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+
+step "4. chapters at full scale"
 $PY .ci/dry_run.py --no-dry-run --keep "$OUT/chapters" $CHAPTERS 2>&1 | tee "$OUT/chapters.log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 
@@ -74,6 +83,10 @@ for model in runs.get("eager", {}):
     cells = [f"{runs[t][model]['ratio']:.3f} ({runs[t][model]['ours_img_s']:.0f} img/s)"
              if model in runs.get(t, {}) else "—" for t in ("eager", "compiled")]
     lines.append(f"| {model} | " + " | ".join(cells) + " |")
+if (out / "recipes.json").exists():
+    lines += ["", "| recipe | epochs | time | test acc | d2l |", "|---|---|---|---|---|"]
+    for r in json.loads((out / "recipes.json").read_text()).get("recipes", []):
+        lines.append(f"| {r['recipe']} | {r['epochs']} | {r['seconds']} s | {r['test_acc']:.4f} | {r['d2l'] or '—'} |")
 lines += ["", "| chapter (full scale) | time | peak GPU memory |", "|---|---|---|"]
 for line in (out / "chapters.log").read_text().splitlines():
     m = re.match(r"(ok|FAILED)\s+chapters/(\S+)\.ipynb .* in (\d+)s", line)

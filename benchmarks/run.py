@@ -51,6 +51,7 @@ D2L.update({"vgg_small_bn": 0.922, "nin_small": 0.785})  # VGG-11 (channels ÷ 4
 D2L.update({"alexnet_small": 0.882})  # AlexNet at 224×224 (ours: 64×64, widths ÷ 4)
 D2L.update({"resnet8w_fmnist": 0.918})  # ResNet-18 at 96×96 (ours: ResNet-8, 32/64/128 channels, 28×28)
 D2L.update({"googlenet_small": 0.883, "googlenet_small_no_aux": 0.883})  # GoogLeNet at 96×96 (ours: 28×28, ¼ width)
+D2L.update(dl.recipes.lecture.D2L)  # the lecture's own architectures at d2l's sizes (full scale, GPU)
 
 
 def bench_recipes(scale: str, names: list[str] | None = None) -> list[dict]:
