@@ -174,9 +174,9 @@ def _end_bar_here(bar) -> None:
     red, as for a crash. The total becomes the steps done (the widget's maximum too)."""
     if bar.total and bar.n < bar.total:
         bar.total = bar.n
-        widget = getattr(getattr(bar, "container", None), "pbar", None)
-        if widget is not None:
-            widget.max = bar.n
+        children = getattr(getattr(bar, "container", None), "children", ())
+        if len(children) == 3:         # tqdm.notebook: (text, IntProgress, text)
+            children[1].max = bar.n
         bar.refresh()
 
 
