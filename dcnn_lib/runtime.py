@@ -100,7 +100,8 @@ def describe_device(dev: torch.device | None = None) -> str:
 
 
 def provenance(scale: str, seed: int | None = None, dev: torch.device | None = None) -> str:
-    """The one-line record printed at the top of every chapter."""
+    """The record printed at the top of every chapter: two short lines (device, scale and
+    library; then the versions and the seed), so that neither is cut at the book's column."""
     v = versions()
     parts = [
         f"device {describe_device(dev)}",
@@ -112,7 +113,7 @@ def provenance(scale: str, seed: int | None = None, dev: torch.device | None = N
     ]
     if seed is not None:
         parts.append(f"seed {seed}")
-    return " · ".join(parts)
+    return " · ".join(parts[:3]) + "\n" + " · ".join(parts[3:])
 
 
 def setup(scale: str = "auto", seed: int = 0, *, verbose: bool = True) -> tuple[str, torch.device]:

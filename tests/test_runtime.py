@@ -42,6 +42,7 @@ def test_provenance_line(monkeypatch):
     assert line.startswith("device cpu (")
     for part in ("scale smoke", f"dcnn_lib {dl.__version__}", f"torch {torch.__version__}", "seed 3"):
         assert part in line
+    assert all(len(row) <= 100 for row in line.splitlines())       # not cut at the book's column
 
 
 def test_setup_prints_and_returns(monkeypatch, capsys):

@@ -226,6 +226,40 @@ def test_a_callback_may_stop_training():
     assert len(h) == 2 and seen == [1, 2] and h.stopped_early == "two is enough"
 
 
+def test_an_early_stop_closes_the_progress_bar_as_finished(monkeypatch):
+    """tqdm's notebook bar is painted red when closed short of its total (AlexNet's chapter
+    showed its early-stopped runs as crashes): an early stop ends the bar at the steps done,
+    while a run that raises keeps the short, red bar."""
+    import io
+
+    from tqdm import tqdm
+
+    from dcnn_lib.train import loop
+
+    bars = []
+
+    def progress(name, epochs, steps, start):
+        bars.append(tqdm(total=epochs * steps, file=io.StringIO()))
+        return bars[-1]
+
+    monkeypatch.setattr(loop, "_progress", progress)
+    train, _ = loaders()
+
+    def enough(epoch, history):
+        if epoch == 2:
+            raise dl.train.StopTraining("two is enough")
+
+    fit(small_net(), train, 5, callbacks=[enough])
+    assert bars[-1].n == 2 * len(train) and bars[-1].total == bars[-1].n
+
+    def crash(epoch, history):
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        fit(small_net(), train, 5, callbacks=[crash])
+    assert bars[-1].n == len(train) and bars[-1].total == 5 * len(train)
+
+
 def test_early_stopping_rules():
     h = History()
     for e, v in enumerate([1.0, 0.5, 0.49, 0.6], 1):

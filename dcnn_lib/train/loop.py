@@ -168,6 +168,18 @@ def _progress(name: str, epochs: int, steps: int, start: int):
     return bar
 
 
+def _end_bar_here(bar) -> None:
+    """A run that ends before its last epoch on purpose (a callback's StopTraining, a dry run)
+    closes its bar as a finished one: tqdm's notebook bar turns a bar closed short of its total
+    red, as for a crash. The total becomes the steps done (the widget's maximum too)."""
+    if bar.total and bar.n < bar.total:
+        bar.total = bar.n
+        children = getattr(getattr(bar, "container", None), "children", ())
+        if len(children) == 3:         # tqdm.notebook: (text, IntProgress, text)
+            children[1].max = bar.n
+        bar.refresh()
+
+
 def _postfix(record: dict[str, float], epochs: int) -> str:
     acc = "" if math.isnan(record["train_acc"]) else f" acc {record['train_acc']:.3f}"
     val = f" val_acc {record['val_acc']:.3f}" if not math.isnan(record.get("val_acc", math.nan)) else ""
@@ -285,6 +297,8 @@ def fit(model: nn.Module, train_loader: Sequence | Iterable, epochs: int, *,
                 if ckpt is not None and world.main:    # so that a resume finds nothing left to do
                     save_atomic(run.state(epoch + 1, config), ckpt)
                 break
+        if bar is not None:            # stopped early or a dry run: a finished bar, not a red one
+            _end_bar_here(bar)
     finally:
         if bar is not None:
             bar.close()
