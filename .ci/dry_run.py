@@ -39,13 +39,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("notebooks", nargs="*", default=[str(ROOT / "chapters" / "*.ipynb")])
     ap.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
     ap.add_argument("--keep", metavar="DIR", help="keep the executed notebooks in DIR (outside chapters/)")
+    ap.add_argument("--no-dry-run", action="store_true",
+                    help="a real full-scale run (benchmarks/gpu_check.sh on a GPU); with --keep, each "
+                         "chapter's peak GPU memory is written next to it (<name>.memory.json)")
     args = ap.parse_args(argv)
     paths = sorted({Path(p).resolve() for pattern in args.notebooks for p in glob.glob(pattern)})
     missing = [pattern for pattern in args.notebooks if not glob.glob(pattern)]
     if not paths or missing:
         print(f"no notebooks match {missing or args.notebooks}")
         return 2
-    os.environ.update(DCNN_SCALE="full", DCNN_DRY_RUN="1", DCNN_OFFLINE="1")
+    os.environ.update(DCNN_SCALE="full", DCNN_OFFLINE="1")
+    if args.no_dry_run:
+        os.environ.pop("DCNN_DRY_RUN", None)
+    else:
+        os.environ["DCNN_DRY_RUN"] = "1"
+    mode = "full" if args.no_dry_run else "full, dry run"
     t_all, failures = time.perf_counter(), []
     if args.keep and Path(args.keep).resolve().is_relative_to(ROOT / "chapters"):
         print("--keep must not be inside chapters/ (the committed notebooks)")
@@ -54,12 +62,14 @@ def main(argv: list[str] | None = None) -> int:
         folder = Path(args.keep or tmp)
         folder.mkdir(parents=True, exist_ok=True)
         for nb in paths:
+            if args.keep:
+                os.environ["DCNN_PEAK_MEMORY_FILE"] = str(folder / f"{nb.stem}.memory.json")
             ok, seconds, error = run(nb, folder, args.timeout)
             print(f"{'ok    ' if ok else 'FAILED'} {nb.relative_to(ROOT) if nb.is_relative_to(ROOT) else nb} "
-                  f"(full, dry run) in {seconds:.0f}s" + (f": {error}" if error else ""), flush=True)
+                  f"({mode}) in {seconds:.0f}s" + (f": {error}" if error else ""), flush=True)
             if not ok:
                 failures.append(nb.name)
-    print(f"{len(paths) - len(failures)}/{len(paths)} chapters ran at full scale (dry run) in "
+    print(f"{len(paths) - len(failures)}/{len(paths)} chapters ran ({mode}) in "
           f"{time.perf_counter() - t_all:.0f}s" + (f"; failed: {', '.join(failures)}" if failures else ""))
     return 1 if failures else 0
 

@@ -128,9 +128,27 @@ def setup(scale: str = "auto", seed: int = 0, *, verbose: bool = True) -> tuple[
     from .viz import use_book_style   # the book's figure defaults: legible at page width, opaque
 
     use_book_style()
+    report = os.environ.get("DCNN_PEAK_MEMORY_FILE")
+    if report:
+        _report_peak_memory_at_exit(report, dev)
     if verbose:
         print(provenance(scale, seed, dev))
     return scale, dev
+
+
+def _report_peak_memory_at_exit(path: str, dev: torch.device) -> None:
+    """When the process ends, write its peak GPU memory (``torch.cuda.max_memory_allocated``,
+    bytes; 0 on the CPU) and the device to ``path`` as JSON: how ``benchmarks/gpu_check.sh``
+    learns each chapter's peak memory (``DCNN_PEAK_MEMORY_FILE``)."""
+    import atexit
+    import json
+
+    def write() -> None:
+        peak = torch.cuda.max_memory_allocated() if dev.type == "cuda" else 0
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump({"device": describe_device(dev), "max_memory_allocated": peak}, f)
+
+    atexit.register(write)
 
 
 _CURRENT_SCALE: str | None = None
