@@ -11,13 +11,14 @@ from .registry import register_model  # noqa: E402
 
 
 def __getattr__(name: str):
-    # train, viz, widgets and results pull in tqdm, matplotlib and ipywidgets: import them on first use.
-    if name in ("train", "viz", "widgets", "results"):
+    # train, viz, widgets and results pull in tqdm, matplotlib and ipywidgets: import them on first use
+    # (efficiency and ilsvrc, for the design-principles chapter, too).
+    if name in ("train", "viz", "widgets", "results", "efficiency", "ilsvrc"):
         import importlib
 
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'dcnn_lib' has no attribute {name!r}")
 
 
-__all__ = ["analysis", "data", "detection", "errors", "layers", "metrics", "models", "recipes", "results",
-           "runtime", "train", "viz", "widgets", "register_model", "__version__"]
+__all__ = ["analysis", "data", "detection", "efficiency", "errors", "ilsvrc", "layers", "metrics", "models",
+           "recipes", "results", "runtime", "train", "viz", "widgets", "register_model", "__version__"]

@@ -102,23 +102,68 @@ def record(name: str, history: Any, model: Any = None, **kwargs: Any) -> dict[st
     return rec
 
 
-def _records_of(path: Path) -> list[dict[str, Any]]:
+def _glued_outputs(path: Path):
+    """``(key, text)`` of every glued output of the notebook at ``path``, in cell order."""
     try:
         nb = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as e:
-        raise DcnnValueError(f"results.read: cannot read notebook {path}: {e}") from None
-    found = []
+        raise DcnnValueError(f"results: cannot read notebook {path}: {e}") from None
     for cell in nb.get("cells", []):
         for out in cell.get("outputs", []):
             key = out.get("metadata", {}).get("scrapbook", {}).get("name", "")
-            if not key.startswith(PREFIX):
-                continue
             text = next((v for k, v in out.get("data", {}).items() if k.endswith("text/plain")), None)
-            if text is None:
-                continue
-            rec = ast.literal_eval(text if isinstance(text, str) else "".join(text))
-            found.append({"chapter": path.stem, **rec})
-    return found
+            if key and text is not None:
+                yield key, text if isinstance(text, str) else "".join(text)
+
+
+def _value(text: str) -> Any:
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):   # a repr that is not a literal (a DataFrame, a figure...)
+        return text
+
+
+def _records_of(path: Path) -> list[dict[str, Any]]:
+    return [{"chapter": path.stem, **_value(text)} for key, text in _glued_outputs(path) if key.startswith(PREFIX)]
+
+
+def glued(notebook: str | os.PathLike) -> dict[str, Any]:
+    """Every value glued into the executed ``notebook`` (not only results), by key: numbers,
+    strings and dicts as Python values, anything else as its text. A chapter quotes another
+    chapter's numbers with it (and glues them again under its own keys)."""
+    path = Path(notebook)
+    if not path.is_file():
+        raise DcnnValueError(f"results.glued: no notebook {str(notebook)!r}")
+    return {key: _value(text) for key, text in _glued_outputs(path)}
+
+
+def _paths(notebooks: str | os.PathLike | Iterable[str | os.PathLike], where: str) -> list[Path]:
+    patterns = [notebooks] if isinstance(notebooks, (str, os.PathLike)) else list(notebooks)
+    paths: list[Path] = []
+    for p in patterns:
+        matched = sorted(glob.glob(str(p))) or ([str(p)] if Path(p).is_file() else [])
+        if not matched:
+            raise DcnnValueError(f"{where}: no notebook matches {str(p)!r}")
+        paths += [Path(m) for m in matched]
+    return paths
+
+
+def coverage(notebooks: str | os.PathLike | Iterable[str | os.PathLike] = "chapters/*.ipynb"):
+    """One row per notebook: ``chapter``, ``results`` (how many runs it recorded), ``scales``
+    (the scales they ran at, e.g. ``"book"``) and ``fashion_mnist`` (whether its code mentions
+    Fashion-MNIST, i.e. it probably trains on it). A chapter with ``fashion_mnist`` and no
+    results has not recorded its runs yet: the reader of :func:`read` can say which."""
+    import pandas as pd
+
+    rows = []
+    for path in _paths(notebooks, "results.coverage"):
+        recs = _records_of(path)
+        code = "".join("".join(c.get("source", "")) for c in json.loads(path.read_text()).get("cells", [])
+                       if c.get("cell_type") == "code")
+        rows.append({"chapter": path.stem, "results": len(recs),
+                     "scales": ", ".join(sorted({str(r.get("scale")) for r in recs})),
+                     "fashion_mnist": "fashion" in code.lower()})
+    return pd.DataFrame(rows, columns=["chapter", "results", "scales", "fashion_mnist"])
 
 
 def read(notebooks: str | os.PathLike | Iterable[str | os.PathLike] = "chapters/*.ipynb"):
@@ -127,16 +172,10 @@ def read(notebooks: str | os.PathLike | Iterable[str | os.PathLike] = "chapters/
     order of the files and of the cells. A pattern that matches nothing raises."""
     import pandas as pd
 
-    patterns = [notebooks] if isinstance(notebooks, (str, os.PathLike)) else list(notebooks)
-    paths: list[Path] = []
-    for p in patterns:
-        matched = sorted(glob.glob(str(p))) or ([str(p)] if Path(p).is_file() else [])
-        if not matched:
-            raise DcnnValueError(f"results.read: no notebook matches {str(p)!r}")
-        paths += [Path(m) for m in matched]
+    paths = _paths(notebooks, "results.read")
     rows = [r for p in paths for r in _records_of(p)]
     columns = list(FIELDS) + sorted({k for r in rows for k in r} - set(FIELDS))
     return pd.DataFrame(rows, columns=columns)
 
 
-__all__ = ["PREFIX", "FIELDS", "summarise", "record", "read"]
+__all__ = ["PREFIX", "FIELDS", "summarise", "record", "read", "glued", "coverage"]

@@ -59,3 +59,12 @@ def test_bad_arguments_are_named(kwargs, kind, match):
         dl.analysis.profile(tiny(), **args)
     with pytest.raises(DcnnTypeError, match="nn.Module"):
         dl.analysis.profile(lambda x: x, (1, 16, 16))
+
+
+def test_a_time_budget_stops_the_repeats_but_times_one_pass_at_least():
+    p = dl.analysis.profile(tiny(), (1, 16, 16), batch_sizes=(1, 2), warmup=0, repeats=5, max_seconds=0)
+    assert [r.repeats for r in p] == [1, 1] and "1 timed passes" in str(p)
+    roomy = dl.analysis.profile(tiny(), (1, 16, 16), batch_sizes=(1,), warmup=0, repeats=3, max_seconds=1e6)
+    assert roomy[0].repeats == 3
+    with pytest.raises(DcnnValueError, match="max_seconds"):
+        dl.analysis.profile(tiny(), (1, 16, 16), max_seconds=-1)

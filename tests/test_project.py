@@ -98,7 +98,7 @@ def toc_files():
 
 def test_toc_parts_follow_the_lecture_and_list_only_existing_chapters():
     toc, files = toc_files()
-    order = ["Foundations", "Classification", "Segmentation", "Detection"]
+    order = ["Foundations", "Classification", "Segmentation", "Detection", "Closing"]
     captions = [p["caption"] for p in toc["parts"]]
     assert captions[-1] == "Back matter" and toc["parts"][-1]["chapters"] == [{"file": "chapters/references"}]
     captions = captions[:-1]

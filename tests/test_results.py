@@ -63,3 +63,40 @@ def test_recorded_in_a_notebook_and_read_back(tmp_path):
 def test_a_pattern_that_matches_nothing_is_an_error(tmp_path):
     with pytest.raises(dl.errors.DcnnValueError, match="no notebook"):
         dl.results.read(str(tmp_path / "missing*.ipynb"))
+
+
+def _glue_output(key, text):
+    """The output cell myst-nb's glue(key, value, display=False) writes (as papermill saves it)."""
+    return {"output_type": "display_data", "metadata": {"scrapbook": {"name": key, "mime_prefix":
+            "application/papermill.record/"}}, "data": {"application/papermill.record/text/plain": text}}
+
+
+def _fixture(path, sources_and_outputs):
+    nb = nbformat.v4.new_notebook()
+    for source, outputs in sources_and_outputs:
+        cell = nbformat.v4.new_code_cell(source)
+        cell.outputs = [nbformat.from_dict(o) for o in outputs]
+        nb.cells.append(cell)
+    nbformat.write(nb, path)
+
+
+def test_glued_values_of_any_key_and_the_coverage_of_each_chapter(tmp_path):
+    record = dl.results.summarise("net_a", _history([0.5, 0.9]), scale="book")
+    _fixture(tmp_path / "a.ipynb", [("train = dl.data.fashion_mnist()", [
+        _glue_output("result_net_a", repr(record)), _glue_output("gap", "1.25"),
+        _glue_output("verdict", "'within noise'"), _glue_output("table", "   a  b\n0  1  2")])])
+    _fixture(tmp_path / "b.ipynb", [("x = dl.data.FashionMNIST()  # trains, records nothing yet", [])])
+    _fixture(tmp_path / "c.ipynb", [("print('no training here')", [])])
+    values = dl.results.glued(tmp_path / "a.ipynb")
+    assert values["gap"] == 1.25 and values["verdict"] == "within noise"
+    assert values["result_net_a"]["test_acc"] == 0.9 and values["table"].startswith("   a")
+    cov = dl.results.coverage(str(tmp_path / "*.ipynb")).set_index("chapter")
+    assert list(cov.index) == ["a", "b", "c"]
+    assert cov.loc["a", "results"] == 1 and cov.loc["a", "scales"] == "book"
+    assert cov.loc["b", "results"] == 0 and bool(cov.loc["b", "fashion_mnist"])
+    assert not cov.loc["c", "fashion_mnist"]
+    # a chapter without results reads as no rows, the columns still there
+    empty = dl.results.read([tmp_path / "b.ipynb", tmp_path / "c.ipynb"])
+    assert len(empty) == 0 and list(empty.columns[:3]) == ["chapter", "name", "model"]
+    with pytest.raises(dl.errors.DcnnValueError, match="no notebook"):
+        dl.results.glued(tmp_path / "missing.ipynb")

@@ -85,7 +85,8 @@ class Profile(RowTable):
     def _footer(self) -> str:
         where = self.device + (f" ({self.threads} threads)" if self.device == "cpu" else "")
         layout = ", channels-last" if self.channels_last else ""
-        repeats = self.rows[0].repeats if self.rows else 0
+        counts = sorted({r.repeats for r in self.rows})
+        repeats = "–".join(map(str, (counts[0], counts[-1]) if len(counts) > 1 else counts)) or "0"
         return (f"{self.model_name}, input {fmt_shape(self.input_size)}, {self.dtype}{layout} on {where}: "
                 f"{repeats} timed passes per batch size after {self.warmup} warm-up passes")
 
@@ -112,7 +113,8 @@ def _quartiles(times: list[float]) -> tuple[float, float]:
 
 def profile(model: nn.Module, input_size: Sequence[int], batch_sizes: Sequence[int] = (1, 32), *,
             warmup: int = 3, repeats: int = 10, device: torch.device | str | None = None,
-            channels_last: bool = False, dtype: torch.dtype | None = None) -> Profile:
+            channels_last: bool = False, dtype: torch.dtype | None = None,
+            max_seconds: float | None = None) -> Profile:
     """Inference latency and throughput of ``model`` at each batch size.
 
     Args:
@@ -124,6 +126,10 @@ def profile(model: nn.Module, input_size: Sequence[int], batch_sizes: Sequence[i
         device: where to run (default: where the parameters are).
         channels_last: run in the channels-last memory format (what tensor cores prefer on CUDA).
         dtype: run in this dtype, e.g. ``torch.bfloat16`` on CUDA (default: the parameters').
+        max_seconds: a time budget per batch size: stop timing once the timed passes add up to
+            this (at least one pass is timed; ``ProfileRow.repeats`` says how many were). For a
+            table of many models of very different cost: cheap ones get ``repeats`` passes,
+            expensive ones fewer. ``None``: always ``repeats``.
 
     Returns:
         :class:`Profile` (prints as a text table, renders as HTML, ``.to_dataframe()``).
@@ -136,6 +142,9 @@ def profile(model: nn.Module, input_size: Sequence[int], batch_sizes: Sequence[i
     sizes = [_positive_int(where, "batch_sizes[]", b) for b in batch_sizes]
     warmup = _positive_int(where, "warmup", warmup, minimum=0)
     repeats = _positive_int(where, "repeats", repeats)
+    if max_seconds is not None and (isinstance(max_seconds, bool) or not isinstance(max_seconds, (int, float))
+                                    or not max_seconds >= 0):
+        raise DcnnValueError(f"{where}: max_seconds must be a number >= 0 or None, got {max_seconds!r}")
     if isinstance(input_size, torch.Tensor):
         raise DcnnTypeError(f"{where}: input_size must be the size of one input, e.g. (3, 224, 224), not a tensor")
     one = make_input(input_size, where, torch.float32, "meta", unbatched=(), min_len=1,
@@ -164,8 +173,10 @@ def profile(model: nn.Module, input_size: Sequence[int], batch_sizes: Sequence[i
                     net(x)
                     _sync(device)
                     times.append(time.perf_counter() - t0)
+                    if max_seconds is not None and sum(times) >= max_seconds:
+                        break
                 q1, q3 = _quartiles(times)
-                rows.append(ProfileRow(b, statistics.median(times), q1, q3, min(times), max(times), repeats))
+                rows.append(ProfileRow(b, statistics.median(times), q1, q3, min(times), max(times), len(times)))
     finally:
         model.train(was_training)
     return Profile(model_name=type(model).__name__, input_size=tuple(one.shape), rows=rows, device=str(device),
