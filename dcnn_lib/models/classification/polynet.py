@@ -1,0 +1,99 @@
+"""PolyNet: Zhang, Li, Loy & Lin, "PolyNet: A Pursuit of Structural Diversity in Very Deep
+Networks", CVPR 2017 (arXiv November 2016; ILSVRC 2016 classification, third place).
+
+PolyNet is Inception-ResNet-v2 whose residual units are replaced by PolyInception modules
+(:mod:`dcnn_lib.layers.poly_inception`): polynomials of Inception-residual blocks such as
+I + F + F² (poly-2) or I + F + G (2-way). **Very Deep PolyNet**, the released network
+(``CUHK-MMLAB/polynet``, Caffe; the PyTorch ports of Cadene and ``osmr/imgclsmob``), at
+331×331::
+
+    stem (Inception-v4's)                                N x 384 x 39 x 39
+    stage_a: 10 × 2-way, Inception-ResNet-A blocks       N x 384 x 39 x 39
+    reduction_a (k, l, m, n = 256, 256, 384, 384)        N x 1152 x 19 x 19
+    stage_b: 10 × [poly-3, 2-way], Inception-ResNet-B    N x 1152 x 19 x 19
+    reduction_b                                          N x 2048 x 9 x 9
+    stage_c: 5 × [poly-3, 2-way], Inception-ResNet-C     N x 2048 x 9 x 9
+    average pool, dropout 0.2, fc 1000                   N x 1000
+
+- blocks A, B, C have the branches of Inception-ResNet-v2's released blocks (32/32-32/32-48-64;
+  192/128-160-192; 192/192-224-256), each ending in a 1×1 projection *with* batch norm;
+- in every poly-3 module the branch convolutions are one set of weights used three times,
+  with batch norms and projections of their own (the release's sharing);
+- residual scales fall linearly from 1.0 (first module) to 0.7 (last of the 40), the
+  release's "initialisation by insertion"-era numbers (:func:`residual_scales`);
+- 95,366,600 parameters and 34.7 G multiply-adds at 331×331, the release's count.
+
+Deviations: batch-norm epsilon 1e-3 (the Inception layers' default; the ports use 1e-5 — it
+matters only for loading their weights, which this model's names do not follow). The paper's
+ablations use a trimmed Inception-ResNet-v2 ("IR 3-6-3") as the baseline; ``depths`` builds it.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+import torch.nn as nn
+
+from ...layers import (IR_BLOCKS, InceptionResidual, PolyInception, inception_v4_stem, ir_block_a, ir_block_b,
+                       ir_block_c, ir_reduction_b, reduction_a)
+from ...registry import register_model
+from .inception_v4 import InceptionV4Net
+
+PAPER = "Zhang, Li, Loy & Lin, PolyNet: A pursuit of structural diversity in very deep networks, CVPR 2017"
+RELEASE = "CUHK-MMLAB/polynet (Very Deep PolyNet)"
+
+# The released network: modules per stage, as (kind, ...) patterns repeated.
+STAGES = {"a": ("2-way",), "b": ("poly-3", "2-way"), "c": ("poly-3", "2-way")}
+DEPTHS = (10, 10, 5)          # repetitions of each stage's pattern: 10 + 20 + 10 = 40 modules
+WIDTHS = (384, 1152, 2048)    # maps at 35 (39 at 331), 17 (19) and 8 (9)
+# ILSVRC 2012 validation error % of the release (README of the official repository).
+ERRORS = {"single_crop_top1": 18.71, "single_crop_top5": 4.25, "multi_crop_top1": 17.36, "multi_crop_top5": 3.45}
+IR_V2_ERRORS = {"single_crop_top1": 20.05, "single_crop_top5": 5.05}   # their Inception-ResNet-v2 run
+
+
+def residual_scales(n: int = 40, first: float = 1.0, last: float = 0.7) -> list[float]:
+    """The residual scale of each of ``n`` modules: linear from ``first`` to ``last``."""
+    return [first + (last - first) * i / max(n - 1, 1) for i in range(n)]
+
+
+def _stage(channels: int, block: dict, pattern: tuple[str, ...], repeats: int, scales: list[float]) -> nn.Sequential:
+    mods = []
+    for r in range(repeats):
+        for kind in pattern:
+            mods.append(PolyInception(lambda: InceptionResidual(channels, block), kind, scales.pop(0),
+                                      share="branches"))
+    return nn.Sequential(*mods)
+
+
+class PolyNet(InceptionV4Net):
+    """Very Deep PolyNet (see the module docstring). ``depths``: repetitions of each stage's
+    pattern (10, 10, 5); ``(3, 3, 3)`` with ``patterns={"a": ("residual",), ...}`` builds
+    the paper's "IR 3-6-3"-style baselines. Shapes: ``(N, 3, 331, 331) -> (N, num_classes)``."""
+
+    def __init__(self, depths: tuple[int, int, int] = DEPTHS, patterns: dict[str, tuple[str, ...]] | None = None,
+                 *, num_classes: int = 1000, in_channels: int = 3, dropout: float = 0.2) -> None:
+        patterns = {**STAGES, **(patterns or {})}
+        n = sum(d * len(patterns[s]) for d, s in zip(depths, "abc"))
+        scales = residual_scales(n)
+        c35, c17, c8 = WIDTHS
+        blocks = IR_BLOCKS["v2"]
+        f: OrderedDict[str, nn.Module] = OrderedDict()
+        f["stem"] = inception_v4_stem(in_channels)                                           # N x 384 x 39 x 39
+        f["stage_a"] = _stage(c35, ir_block_a(blocks["a"]), patterns["a"], depths[0], scales)
+        f["reduction_a"] = reduction_a(c35, 256, 256, 384, 384)                              # N x 1152 x 19 x 19
+        f["stage_b"] = _stage(c17, ir_block_b(blocks["b"]), patterns["b"], depths[1], scales)
+        f["reduction_b"] = ir_reduction_b(c17, 384, 256, (256, 256))                         # N x 2048 x 9 x 9
+        f["stage_c"] = _stage(c8, ir_block_c(blocks["c"]), patterns["c"], depths[2], scales)
+        super().__init__(f, c8, num_classes, dropout, "PolyNet", in_channels, input_hw=331)
+        self.config = {"depths": tuple(depths), "patterns": patterns}
+        self.feature_info = [{"module": f"features.{name}", "channels": c, "reduction": r}
+                             for name, c, r in (("stage_a", c35, 8), ("stage_b", c17, 16), ("stage_c", c8, 32))]
+
+
+@register_model(task="classification", paper=PAPER, year=2016, input_size=(3, 331, 331),
+                reference={"params": 95_366_600, "release": RELEASE, "gmacs_331": 34.70,
+                           "ilsvrc2012_val_error": ERRORS, "their_inception_resnet_v2_error": IR_V2_ERRORS,
+                           "caffe_top1": 81.29, "test_input_size": (3, 75, 75)})
+def polynet(num_classes: int = 1000, in_channels: int = 3, **overrides: Any) -> PolyNet:
+    """Very Deep PolyNet as released: 10 × 2-way-A, 10 × [poly-3, 2-way]-B, 5 × [poly-3, 2-way]-C."""
+    return PolyNet(num_classes=num_classes, in_channels=in_channels, **overrides)
