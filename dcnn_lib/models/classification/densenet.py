@@ -21,6 +21,9 @@ ImageNet, Table 1 (:data:`IMAGENET`; all are DenseNet-BC: bottleneck 4k, compres
     121: k=32 (6, 12, 24, 16)   169: k=32 (6, 12, 32, 32)   201: k=32 (6, 12, 48, 32)
     264: k=32 (6, 12, 64, 48)   161: k=48 (6, 12, 36, 24), 96 initial maps
 
+The names count weighted layers: two convolutions per dense layer, the stem, three
+transitions and the fc (2·58 + 5 = 121). Table 1's DenseNet-264 layout has 2·130 + 5 = 265.
+
 CIFAR, Table 2 (:func:`densenet_cifar`, :data:`TABLE2`): three dense blocks on 32×32, 16×16
 and 8×8 maps, as in the authors' Torch code (``liuzhuang13/DenseNet``, ``densenet.lua``):
 
