@@ -105,8 +105,8 @@ def bench_twins(batch: int, steps: int, names: list[str] | None = None) -> list[
 
     rows = []
     # detection twins train on (images, targets), not logits: not measured here
-    twins = [n for n in dl.models.list_models() if dl.models.meta(n)["torchvision"]
-             and dl.models.meta(n)["task"] != "detection"]
+    twins = [n for n in dl.models.list_models() if dl.models.meta(n).test.torchvision
+             and dl.models.meta(n).task != "detection"]
     if names:
         unknown = sorted(set(names) - set(twins))
         if unknown:
@@ -117,12 +117,11 @@ def bench_twins(batch: int, steps: int, names: list[str] | None = None) -> list[
     for name in twins:
         info = dl.models.meta(name)
         ours = dl.models.get(name)
-        theirs = torchvision.models.get_model(info["torchvision"], weights=None,
-                                              **info["reference"].get("torchvision_kwargs", {}))
-        size = info["reference"].get("bench_input_size", info["input_size"])  # 520² segmenters: smaller
+        theirs = torchvision.models.get_model(info.test.torchvision, weights=None, **info.test.torchvision_kwargs)
+        size = info.test.bench_input_size or info.input_size  # 520² segmenters: smaller
         ours_ips = train_step_throughput(ours, size, batch, steps)
         theirs_ips = train_step_throughput(theirs, size, batch, steps)
-        row = {"model": name, "torchvision": info["torchvision"], "batch": batch,
+        row = {"model": name, "torchvision": info.test.torchvision, "batch": batch,
                "ours_img_s": round(ours_ips, 1), "torchvision_img_s": round(theirs_ips, 1),
                "ratio": round(ours_ips / theirs_ips, 3)}
         rows.append(row)

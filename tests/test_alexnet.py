@@ -144,7 +144,7 @@ def test_alexnet_paper_parameters_follow_from_the_papers_layer_sizes():
         part = "features" if name.startswith("conv") else "classifier"
         layer = model.get_submodule(f"{part}.{name}")
         assert sum(p.numel() for p in layer.parameters()) == count, name
-    assert sum(p.numel() for p in model.parameters()) == dl.models.meta("alexnet_paper")["reference"]["params"]
+    assert sum(p.numel() for p in model.parameters()) == dl.models.meta("alexnet_paper").published.params.value
     fc_share = sum(per_layer[k] for k in PAPER_FCS) / sum(per_layer.values())
     assert fc_share > 0.96                                            # the parameters sit in the FC layers
 
@@ -247,7 +247,7 @@ def test_zfnet_follows_figure_3():
         expected += n * (k * k * depth + 1)
     assert model.classifier.fc6.in_features == 6 * 6 * 256 == 9216
     expected += 4096 * (9216 + 1) + 4096 * (4096 + 1) + 1000 * (4096 + 1)
-    assert sum(p.numel() for p in model.parameters()) == expected == dl.models.meta("zfnet")["reference"]["params"]
+    assert sum(p.numel() for p in model.parameters()) == expected == dl.models.meta("zfnet").published.params.value
     # pooling before normalisation in layers 1 and 2
     names = list(model.features._modules)
     assert names.index("pool1") < names.index("norm1") and names.index("pool2") < names.index("norm2")

@@ -91,7 +91,7 @@ def test_growth_bottleneck_and_compression_in_densenet121():
 
 
 def test_densenet264_and_161_layouts():
-    assert n_params(imagenet_densenet(161)) == dl.models.meta("densenet161")["reference"]["params"]
+    assert n_params(imagenet_densenet(161)) == dl.models.meta("densenet161").published.params.value
     m = imagenet_densenet(264)
     assert [len(b) for _, b in m.dense_blocks()] == [6, 12, 64, 48]
     # weighted layers: two convs a dense layer, the stem, 3 transitions, the fc
@@ -105,7 +105,7 @@ def test_densenet264_and_161_layouts():
 def test_densenet121_against_resnet50_multiply_adds():
     dn = dl.analysis.summary(dl.models.get("densenet121"), (3, 224, 224))
     rn = dl.analysis.summary(dl.models.get("resnet50"), (3, 224, 224))
-    assert round(dn.total_macs / 1e9, 3) == dl.models.meta("densenet121")["reference"]["torchvision_gmacs"] == 2.834
+    assert round(dn.total_macs / 1e9, 3) == dl.models.meta("densenet121").published.gmacs.value == 2.834
     assert dn.total_params < rn.total_params / 3 and dn.total_macs < rn.total_macs
 
 

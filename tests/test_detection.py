@@ -22,30 +22,11 @@ from dcnn_lib.detection.contract import DetectorContract
 from dcnn_lib.detection.yolo_loss import yolo_v1_loss, yolo_v1_responsible
 
 DETECTORS = dl.models.list_models(task="detection")
-TINY = dict(backbone="vgg_mini", backbone_kwargs={"width": 1 / 16, "in_channels": 1})
-FEW_ROIS = dict(min_size=64, max_size=64, rpn_pre_nms_top_n_train=100, rpn_post_nms_top_n_train=50,
-                rpn_pre_nms_top_n_test=50, rpn_post_nms_top_n_test=50, box_batch_size_per_image=32,
-                box_detections_per_img=10)
-SMALL = {
-    "rcnn": dict(num_classes=3, warp_size=32, train_rois_per_image=16, **TINY),
-    "fast_rcnn": dict(num_classes=3, stride=8, box_head=32, min_size=64, max_size=64, rois_per_image=16, **TINY),
-    "faster_rcnn": dict(num_classes=3, stride=8, box_head=32, anchor_sizes=(8, 16, 32), min_size=64, max_size=64,
-                        rpn_pre_nms_top_n_train=200, rpn_post_nms_top_n_train=50, rpn_pre_nms_top_n_test=200,
-                        rpn_post_nms_top_n_test=50, box_batch_size_per_image=16, **TINY),
-    "mask_rcnn": dict(num_classes=3, fpn=False, stride=8, box_head=32, mask_layers=(8, 8), anchor_sizes=(8, 16, 32),
-                      min_size=64, max_size=64, rpn_pre_nms_top_n_train=200, rpn_post_nms_top_n_train=50,
-                      rpn_pre_nms_top_n_test=200, rpn_post_nms_top_n_test=50, box_batch_size_per_image=16, **TINY),
-    "ssd": dict(num_classes=3, size=64, stride=8, fc_channels=16, extra_channels=(16, 16), **TINY),
-    "yolo_v1": dict(num_classes=3, input_size=112, width=1 / 32, hidden=256),
-    "udnet": dict(num_classes=3, input_size=64, widths=(4, 8, 16), box_size=True),
-    "fasterrcnn_resnet50_fpn": dict(num_classes=4, **FEW_ROIS),
-    "maskrcnn_resnet50_fpn": dict(num_classes=4, **FEW_ROIS),
-    "ssd300_vgg16": dict(num_classes=4),
-}
 
 
-def test_every_detector_has_a_small_configuration():
-    assert sorted(SMALL) == DETECTORS
+def _small(name):
+    """The detector's small test configuration (``meta(name).test.kwargs``)."""
+    return dl.models.get(name, **dl.models.meta(name).test.kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +50,7 @@ def _batch(scenes, labels_mod=3):
 @pytest.mark.parametrize("name", [n for n in DETECTORS if n != "ssd300_vgg16"])
 def test_contract_losses_in_training_boxes_in_eval(name, scenes):
     torch.manual_seed(0)
-    model = dl.models.get(name, **SMALL[name])
+    model = _small(name)
     assert isinstance(model, DetectorContract)
     images, targets = _batch(scenes)
     keys = getattr(model, "target_keys", ("boxes", "labels"))
@@ -96,7 +77,7 @@ def test_contract_losses_in_training_boxes_in_eval(name, scenes):
 
 @pytest.mark.parametrize("name", DETECTORS)
 def test_bad_input_raises_a_value_error_naming_a_layer(name, scenes):
-    model = dl.models.get(name, **SMALL[name]).eval()
+    model = _small(name).eval()
     with pytest.raises(ValueError, match=r"layer '.+' \(Conv2d\) expects 3 input channels, got 4"):
         model([torch.rand(4, 64, 64)])
     model.train()
@@ -112,10 +93,10 @@ def _params_on_meta(name, **kwargs):
     return sum(p.numel() for p in model.parameters()), model
 
 
-@pytest.mark.parametrize("name", [n for n in DETECTORS if "params" in dl.models.meta(n)["reference"]])
+@pytest.mark.parametrize("name", [n for n in DETECTORS if dl.models.meta(n).published.params])
 def test_paper_configuration_parameter_counts(name):
     count, _ = _params_on_meta(name)
-    assert count == dl.models.meta(name)["reference"]["params"]
+    assert count == dl.models.meta(name).published.params.value
 
 
 def test_paper_configurations_are_the_papers():
@@ -197,7 +178,7 @@ def test_anchor_counts():
     # SSD300: 8,732 default boxes over six maps
     _, ssd = _params_on_meta("ssd")
     boxes = _anchors(ssd.anchor_generator.to("cpu"), (300, 300), [(38, 38), (19, 19), (10, 10), (5, 5), (3, 3), (1, 1)])
-    assert len(boxes) == 8732 == dl.models.meta("ssd")["reference"]["default_boxes"]
+    assert len(boxes) == 8732 == dl.models.meta("ssd").published.other["default_boxes"].value
     # anchors at one position: the 9 boxes are the 3 areas at 3 aspect ratios
     nine = rpn.generate_anchors((128, 256, 512), (0.5, 1.0, 2.0))         # ratio-major order
     wh = nine[:, 2:] - nine[:, :2]
@@ -361,16 +342,16 @@ def test_selective_search_and_backbone_parts():
 
 
 # ---- torchvision twins -------------------------------------------------------------------------
-@pytest.mark.parametrize("name", [n for n in DETECTORS if dl.models.meta(n)["torchvision"]])
+@pytest.mark.parametrize("name", [n for n in DETECTORS if dl.models.meta(n).test.torchvision])
 def test_detection_twins_load_strictly_and_match(name):
     info = dl.models.meta(name)
     kwargs = dict(min_size=96, max_size=96, rpn_pre_nms_top_n_test=50, rpn_post_nms_top_n_test=50,
                   box_detections_per_img=10) if "rcnn" in name else {}
     torch.manual_seed(0)
-    theirs = torchvision.models.get_model(info["torchvision"], weights=None, weights_backbone=None, **kwargs).eval()
+    theirs = torchvision.models.get_model(info.test.torchvision, weights=None, weights_backbone=None, **kwargs).eval()
     ours = dl.models.get(name, **kwargs).eval()
     assert sum(p.numel() for p in ours.parameters()) == sum(p.numel() for p in theirs.parameters()) \
-        == info["reference"]["params"]
+        == info.published.params.value
     ours.load_state_dict(theirs.state_dict(), strict=True)
     images = [torch.rand(3, 80, 96, generator=torch.Generator().manual_seed(1))]
     with torch.no_grad():
@@ -384,7 +365,7 @@ def test_detection_twins_load_strictly_and_match(name):
 def test_fit_evaluate_and_the_random_floor(scenes):
     data = [(img, {"boxes": t["boxes"], "labels": (t["labels"] - 1) % 3 + 1}) for img, t in (scenes[i] for i in range(4))]
     loader = dl.detection.detection_loader(data, batch_size=2, shuffle=True)
-    model = dl.models.get("yolo_v1", **SMALL["yolo_v1"])
+    model = _small("yolo_v1")
     seen = []
     history = fit(model, loader, 2, lr=1e-3, schedule="cosine", progress=False, callbacks=[lambda e, h: seen.append(e)])
     assert len(history) == 2 and seen == [1, 2] and not model.training

@@ -13,7 +13,7 @@ import torchvision
 import dcnn_lib as dl
 from dcnn_lib.layers import ConvBNAct, Inception, InceptionResNetBlock, LocalResponseNorm
 from dcnn_lib.layers.inception import avgpool, conv, maxpool, split
-from dcnn_lib.models.classification.googlenet import TABLE1, TABLE1_PRINTED
+from dcnn_lib.models.classification.googlenet import AUX_LOSS_WEIGHT, TABLE1, TABLE1_PRINTED
 from dcnn_lib.models.classification.inception_v2 import BN_INCEPTION
 
 
@@ -73,7 +73,7 @@ def test_googlenet_paper_is_the_published_network():
     assert [n for n, m in model.named_children() if isinstance(m, LocalResponseNorm)] == ["norm1", "norm2"]
     assert model.maxpool4.kernel_size == 3 and model.dropout.p == 0.4
     assert model.aux1.dropout.p == 0.7 and isinstance(model.aux1.pool, nn.AvgPool2d)
-    assert dl.models.meta("googlenet_paper")["reference"]["aux_loss_weight"] == 0.3
+    assert AUX_LOSS_WEIGHT == 0.3
     # Table 1's output sizes, module by module, at 224 × 224
     s = dl.analysis.summary(model, (3, 224, 224), depth=1)
     for name, printed in TABLE1_PRINTED.items():
@@ -89,7 +89,7 @@ def test_googlenet_twin_with_aux_heads_and_transform_input():
     theirs = torchvision.models.googlenet(weights=None, aux_logits=True, transform_input=True, init_weights=True)
     ours = dl.models.get("googlenet", aux_logits=True, transform_input=True)
     ours.load_state_dict(theirs.state_dict(), strict=True)
-    assert n_params(ours) == dl.models.meta("googlenet")["reference"]["params_with_aux"] == 13_004_888
+    assert n_params(ours) == dl.models.meta("googlenet").published.other["params_with_aux"].value == 13_004_888
     x = torch.randn(2, 3, 224, 224, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
         assert torch.allclose(ours.eval()(x), theirs.eval()(x), rtol=1e-4, atol=1e-5)
@@ -145,7 +145,7 @@ def test_bn_inception_follows_figure_5():
 # ---- Inception v3, v4, Inception-ResNet at 299 × 299 ---------------------------------------------
 def test_inception_v4_parameters_equal_timm():
     n = n_params(dl.models.get("inception_v4"))
-    assert n == 42_679_816 and round(n / 1e6, 2) == dl.models.meta("inception_v4")["reference"]["timm_params_m"] == 42.68
+    assert n == 42_679_816 and round(n / 1e6, 2) == dl.models.meta("inception_v4").published.other["params_m"].value == 42.68
 
 
 def test_inception_resnet_v2_parameters_equal_timm_and_block_counts():

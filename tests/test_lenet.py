@@ -41,7 +41,7 @@ def test_per_layer_parameters_and_connections_equal_the_paper():
         assert per_output == connections, name
     assert s["output"].params == 0 and s["output"].macs == 840
     total_connections = sum(c for _, c in PAPER.values()) + s["output"].macs
-    assert total_connections == dl.models.meta("lenet5")["reference"]["connections"] == 340_908
+    assert total_connections == dl.models.meta("lenet5").published.other["connections"].value == 340_908
     assert s.trainable_params == s.total_params == 60_000
     assert [r.output_shape for r in s if r.name in PAPER] == [
         (1, 6, 28, 28), (1, 6, 14, 14), (1, 16, 10, 10), (1, 16, 5, 5), (1, 120, 1, 1), (1, 84)]
@@ -49,7 +49,7 @@ def test_per_layer_parameters_and_connections_equal_the_paper():
 
 def test_modern_variant_counts():
     assert sum(p.numel() for p in dl.models.get("lenet5_relu").parameters()) == 61_706
-    assert dl.models.meta("lenet5_relu")["reference"]["params"] == 61_706
+    assert dl.models.meta("lenet5_relu").published.params.value == 61_706
     bn = dl.models.get("lenet5_relu", batch_norm=True)
     assert any(isinstance(m, nn.BatchNorm2d) for m in bn.modules())
 

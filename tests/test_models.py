@@ -1,12 +1,12 @@
 """The contract every registered model keeps (DESIGN.md, "Quality bars"):
 
 - it builds with no arguments (the paper's configuration) and runs forward and backward;
-- its parameter count equals ``meta(name)["reference"]["params"]`` when the paper or
+- its parameter count equals ``meta(name).published.params`` when the paper or
   torchvision gives one;
 - with a torchvision twin, torchvision's state_dict loads with ``strict=True`` and the
   outputs are equal (weights are torchvision's random initialisation: pretrained weights
   need the network, which tests never use; the twin is built with
-  ``reference["torchvision_kwargs"]`` when set, e.g. GoogLeNet without auxiliary heads);
+  ``meta(name).test.torchvision_kwargs`` when set, e.g. GoogLeNet without auxiliary heads);
 - a wrong number of input channels raises a ValueError that names a layer.
 
 Model files add nothing here: registering a model is enough to be tested.
@@ -21,8 +21,7 @@ CLASSIFIERS = dl.models.list_models(task="classification")
 
 
 def _input(name: str, batch: int = 2) -> torch.Tensor:
-    info = dl.models.meta(name)
-    size = info["reference"].get("test_input_size", info["input_size"])
+    size = dl.models.meta(name).test_input_size
     return torch.randn(batch, *size, generator=torch.Generator().manual_seed(0))
 
 
@@ -37,7 +36,7 @@ def _logits(out):
 @pytest.mark.parametrize("name", CLASSIFIERS)
 def test_forward_backward(name):
     torch.manual_seed(0)
-    model = dl.models.get(name).train()
+    model = dl.models.get(name, **dl.models.meta(name).test.kwargs).train()   # the small test configuration
     outputs = model(_input(name))
     out = _logits(outputs)
     assert out.shape[0] == 2 and out.ndim == 2
@@ -49,15 +48,15 @@ def test_forward_backward(name):
     assert grads and all(g is not None and torch.isfinite(g).all() for g in grads)
 
 
-@pytest.mark.parametrize("name", [n for n in CLASSIFIERS if "params" in dl.models.meta(n)["reference"]])
+@pytest.mark.parametrize("name", [n for n in CLASSIFIERS if dl.models.meta(n).published.params])
 def test_parameter_count_equals_the_reference(name):
     model = dl.models.get(name)
-    assert sum(p.numel() for p in model.parameters()) == dl.models.meta(name)["reference"]["params"]
+    assert sum(p.numel() for p in model.parameters()) == dl.models.meta(name).published.params.value
 
 
 # Detection twins return boxes, not logits: tests/test_detection.py checks them.
-TWINS = [n for n in dl.models.list_models() if dl.models.meta(n)["torchvision"]
-         and dl.models.meta(n)["task"] != "detection"]
+TWINS = [n for n in dl.models.list_models() if dl.models.meta(n).test.torchvision
+         and dl.models.meta(n).task != "detection"]
 
 
 @pytest.mark.parametrize("name", TWINS)
@@ -66,9 +65,8 @@ def test_torchvision_twin_loads_strictly_and_matches(name):
 
     info = dl.models.meta(name)
     torch.manual_seed(0)
-    # reference["torchvision_kwargs"]: how torchvision builds the twin (e.g. googlenet without aux heads)
-    kwargs = info["reference"].get("torchvision_kwargs", {})
-    theirs = torchvision.models.get_model(info["torchvision"], weights=None, **kwargs).eval()
+    # test.torchvision_kwargs: how torchvision builds the twin (e.g. googlenet without aux heads)
+    theirs = torchvision.models.get_model(info.test.torchvision, weights=None, **info.test.torchvision_kwargs).eval()
     ours = dl.models.get(name).eval()
     ours.load_state_dict(theirs.state_dict(), strict=True)
     x = _input(name)

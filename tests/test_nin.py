@@ -21,7 +21,7 @@ def test_imagenet_nin_parameters_by_hand():
              (3, 256, 384), (1, 384, 384), (1, 384, 384), (3, 384, 1024), (1, 1024, 1024), (1, 1024, 1000)]
     expected = sum((k * k * c_in + 1) * c_out for k, c_in, c_out in convs)
     model = dl.models.get("nin")
-    assert n_params(model) == expected == 7_595_176 == dl.models.meta("nin")["reference"]["params"]
+    assert n_params(model) == expected == 7_595_176 == dl.models.meta("nin").published.params.value
     assert round(expected * 4 / 2**20) == 29  # the "29 MB" of the lecture's table (float32, MiB)
 
 
@@ -91,9 +91,9 @@ def test_1x1_convolution_equals_a_linear_layer_on_channels():
 def test_nin_small_runs_on_28x28_and_has_linear_class_maps():
     model = dl.models.get("nin_small").eval()
     assert model(torch.randn(3, 1, 28, 28)).shape == (3, 10)
-    assert n_params(model) == dl.models.meta("nin_small")["reference"]["params"]
+    assert n_params(model) == dl.models.meta("nin_small").published.params.value
     assert not isinstance(list(model.block3.children())[-1], nn.ReLU)
-    assert dl.models.meta("nin_small")["input_size"] == (1, 28, 28)
+    assert dl.models.meta("nin_small").input_size == (1, 28, 28)
     with pytest.raises(ValueError, match="expects 1 input channel"):
         model(torch.randn(1, 3, 28, 28))
     logits = model(torch.randn(64, 1, 28, 28))

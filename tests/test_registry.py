@@ -1,8 +1,11 @@
+import dataclasses
+
 import pytest
 import torch.nn as nn
 
 import dcnn_lib as dl
 from dcnn_lib import registry
+from dcnn_lib.registry import Figure
 
 
 @pytest.fixture
@@ -62,9 +65,14 @@ def test_unknown_override_names_the_accepted_ones():
 
 def test_meta_carries_paper_facts():
     m = dl.models.meta("lenet5")
-    assert m["year"] == 1998 and m["input_size"] == (1, 32, 32) and m["task"] == "classification"
-    assert m["reference"]["params"] == 60_000
-    assert m["torchvision"] is None
-    assert m["defaults"] == {"num_classes": 10, "in_channels": 1}
-    m["reference"]["params"] = 0  # a copy: the registry is not changed
-    assert dl.models.meta("lenet5")["reference"]["params"] == 60_000
+    assert m.year == 1998 and m.input_size == (1, 32, 32) and m.task == "classification"
+    assert m.published.params == Figure(60_000, "paper, §II-B")
+    assert m.test.torchvision is None and m.test_input_size == (1, 32, 32)
+    assert m.defaults == {"num_classes": 10, "in_channels": 1}
+    with pytest.raises(dataclasses.FrozenInstanceError):   # the registry's own object: read-only
+        m.published.params = None
+    with pytest.raises(TypeError):
+        m.published.other["connections"] = Figure(0, "x")
+    plain = m.as_dict()
+    assert plain["published"]["params"] == {"value": 60_000, "source": "paper, §II-B", "note": ""}
+    assert plain["published"]["other"]["connections"]["value"] == 340_908

@@ -65,7 +65,7 @@ def cifar_params(depth: int, classes: int = 10, in_channels: int = 3) -> int:
 @pytest.mark.parametrize("depth", [20, 32, 44, 56, 110])
 def test_cifar_parameter_counts_match_table6(depth):
     count = n_params(dl.models.get(f"resnet{depth}_cifar"))
-    assert count == cifar_params(depth) == dl.models.meta(f"resnet{depth}_cifar")["reference"]["params"]
+    assert count == cifar_params(depth) == dl.models.meta(f"resnet{depth}_cifar").published.params.value
     paper_m = TABLE6[depth][0]                      # 0.27, 0.46, 0.66, 0.85, 1.7 (millions)
     digits = 1 if paper_m >= 1 else 2
     assert round(count / 1e6, digits) == paper_m
@@ -84,8 +84,8 @@ def test_cifar_stage_depths():
 
 @pytest.mark.parametrize("depth", [164, 1001])
 def test_preact_cifar_bottleneck_counts(depth):
-    count = dl.models.meta(f"preact_resnet{depth}_cifar")["reference"]["params"]
-    paper_m = dl.models.meta(f"preact_resnet{depth}_cifar")["reference"]["params_m"]   # 1.7M, 10.2M
+    count = dl.models.meta(f"preact_resnet{depth}_cifar").published.params.value
+    paper_m = dl.models.meta(f"preact_resnet{depth}_cifar").published.other["params_m"].value   # 1.7M, 10.2M
     assert abs(count / 1e6 - paper_m) / paper_m < 0.015
 
 
@@ -116,7 +116,7 @@ def test_table1_multiply_adds_of_basic_nets_and_v15():
         assert abs(macs / 1e9 - TABLE1_GFLOPS[depth]) / TABLE1_GFLOPS[depth] < 0.03, macs
     v15 = dl.analysis.summary(dl.models.get("resnet50"), (3, 224, 224)).total_macs
     v1 = dl.analysis.summary(dl.models.get("resnet50_v1"), (3, 224, 224)).total_macs
-    assert round(v15 / 1e9, 3) == dl.models.meta("resnet50")["reference"]["torchvision_gmacs"] == 4.089
+    assert round(v15 / 1e9, 3) == dl.models.meta("resnet50").published.gmacs.value == 4.089
     # the difference is the first 1x1 of stages 3-5 running at 4x the positions
     extra = 3 * (256 * 128 * (56 * 56 - 28 * 28))
     assert v15 - v1 == extra

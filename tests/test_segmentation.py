@@ -23,40 +23,17 @@ from dcnn_lib.metrics import (PromptedMaskIoU, SegmentationMetrics, confusion_ma
                               iou_per_class, mask_iou, mean_dice, mean_iou, pixel_accuracy)
 from dcnn_lib.models.segmentation.sam import sam_loss
 from dcnn_lib.models.segmentation.unet import mirror_pad, valid_tile
-from dcnn_lib.recipes.segmentation import RESNET_NARROW, VGG_NARROW
+from dcnn_lib.models.segmentation.common import UNET_TINY, VGG_NARROW
 from dcnn_lib.train import History, evaluate, fit
 
 SEGMENTERS = dl.models.list_models(task="segmentation")
-UNET_TINY = (4, 8, 16, 32, 64)
-NARROW = {
-    "fcn32s": {**VGG_NARROW, "hidden": 16},
-    "fcn16s": {**VGG_NARROW, "hidden": 16, "pad100": False},
-    "fcn8s": {**VGG_NARROW, "hidden": 16},
-    "fcn_resnet50": {**RESNET_NARROW, "aux_loss": True},
-    "segnet": VGG_NARROW,
-    "dilated_context": {**VGG_NARROW, "hidden": 16},
-    "refinenet": {**RESNET_NARROW, "widths": (16, 8)},
-    "pspnet": RESNET_NARROW,
-    "deeplabv3": {**RESNET_NARROW, "aspp_channels": 16},
-    "deeplabv3plus": {**RESNET_NARROW, "aspp_channels": 16},
-    "deeplabv3_resnet50": {**RESNET_NARROW, "aspp_channels": 16},
-    "unet": {"widths": UNET_TINY},
-    "r2unet": {"widths": UNET_TINY},
-    "nabla_n": {"widths": UNET_TINY},
-    "sam_tiny": {"encoder_dim": 32, "dim": 32, "encoder_depth": 2},
-}
-
-
-def test_every_segmentation_model_has_a_narrow_test_version():
-    assert set(NARROW) == set(SEGMENTERS)
-    for name in SEGMENTERS:
-        assert dl.models.meta(name)["task"] == "segmentation"
 
 
 def _narrow(name):
+    """The model's small test configuration (``meta(name).test.kwargs``), with 5 classes."""
     torch.manual_seed(0)
-    kwargs = dict(NARROW[name])
-    if name != "sam_tiny":
+    kwargs = dict(dl.models.meta(name).test.kwargs)
+    if "num_classes" in dl.models.meta(name).defaults:
         kwargs["num_classes"] = 5
     return dl.models.get(name, **kwargs)
 
@@ -64,8 +41,9 @@ def _narrow(name):
 @pytest.mark.parametrize("name", SEGMENTERS)
 def test_shapes_at_two_sizes_and_backward(name):
     model = _narrow(name).train()
-    for h, w in [(64, 64), (37, 50)]:          # 37×50: odd, and not a multiple of 32
-        x = torch.randn(2, 3, h, w)
+    c, *size = dl.models.meta(name).test_input_size
+    for h, w in [size, (37, 50)]:              # 37×50: odd, and not a multiple of 32
+        x = torch.randn(2, c, h, w)
         if name == "sam_tiny":
             out = model(x, points=torch.tensor([[[5.0, 7.0]], [[30.0, 20.0]]]),
                         point_labels=torch.ones(2, 1, dtype=torch.long))
@@ -88,11 +66,11 @@ def test_shapes_at_two_sizes_and_backward(name):
         [n for n, g in grads.items() if g is None]
 
 
-@pytest.mark.parametrize("name", [n for n in SEGMENTERS if "params" in dl.models.meta(n)["reference"]])
+@pytest.mark.parametrize("name", [n for n in SEGMENTERS if dl.models.meta(n).published.params])
 def test_paper_configuration_parameter_count(name):
     with torch.device("meta"):
         model = dl.models.get(name)
-    assert sum(p.numel() for p in model.parameters()) == dl.models.meta(name)["reference"]["params"]
+    assert sum(p.numel() for p in model.parameters()) == dl.models.meta(name).published.params.value
 
 
 def test_unet_is_the_paper_network():
@@ -204,7 +182,7 @@ def test_twin_with_auxiliary_head_matches_torchvision(name):
     theirs = torchvision.models.get_model(name, weights=None, weights_backbone=None, aux_loss=True).eval()
     ours = dl.models.get(name, aux_loss=True).eval()
     ours.load_state_dict(theirs.state_dict(), strict=True)
-    assert sum(p.numel() for p in ours.parameters()) == dl.models.meta(name)["reference"]["params_with_aux"]
+    assert sum(p.numel() for p in ours.parameters()) == dl.models.meta(name).published.other["params_with_aux"].value
     x = torch.randn(1, 3, 48, 40)
     with torch.no_grad():
         a, b = ours(x), theirs(x)
@@ -310,7 +288,7 @@ def test_feature_stages_errors():
 
 def test_sam_tiny_prompts_and_meta():
     info = dl.models.meta("sam_tiny")
-    assert "scaled-down" in info["paper"] and info["reference"]["scaled_down"]
+    assert "scaled-down" in info.paper and info.published.params.source.startswith("counted")
     model = _narrow("sam_tiny").eval()
     x = torch.randn(2, 3, 64, 64)
     with torch.no_grad():

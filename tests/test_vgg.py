@@ -7,7 +7,7 @@ import torch.nn as nn
 
 import dcnn_lib as dl
 from dcnn_lib.layers.lrn import LocalResponseNorm
-from dcnn_lib.models.classification.vgg import TABLE1, TABLE2_MILLIONS, VGG, make_features, weight_layers
+from dcnn_lib.models.classification.vgg import TABLE1, TABLE2_MILLIONS, VARIANTS, VGG, make_features, weight_layers
 
 # (registered name, Table 1 column, exact parameters). Twins: torchvision's metadata. A-LRN
 # has A's weights (LRN has none); C = D minus three 3×3 kernels plus three 1×1 kernels.
@@ -31,7 +31,7 @@ def test_every_configuration_parameter_count_and_table2(name, config, params):
     model = dl.models.get(name)
     assert n_params(model) == params
     assert round(params / 1e6) == TABLE2_MILLIONS[config]  # 133, 133, 133, 134, 138, 144
-    assert dl.models.meta(name)["reference"]["config"] == config
+    assert VARIANTS[name][0] == config
     assert isinstance(model, VGG) and model.config == config
 
 
@@ -42,7 +42,7 @@ def test_table2_as_printed():
 @pytest.mark.parametrize("name,config", [("vgg11_bn", "A"), ("vgg13_bn", "B"), ("vgg16_bn", "D"), ("vgg19_bn", "E")])
 def test_bn_twins_name_their_column_and_normalise_every_conv(name, config):
     model = dl.models.get(name)
-    assert dl.models.meta(name)["reference"]["config"] == config
+    assert VARIANTS[name][0] == config
     layers = list(model.features)
     convs = [i for i, m in enumerate(layers) if isinstance(m, nn.Conv2d)]
     assert all(isinstance(layers[i + 1], nn.BatchNorm2d) for i in convs)
@@ -150,7 +150,7 @@ def test_vgg_mini_is_vgg11_at_a_quarter_width_for_32x32():
     model = dl.models.get("vgg_mini")
     convs = [m.out_channels for m in model.features if isinstance(m, nn.Conv2d)]
     assert convs == [16, 32, 64, 64, 128, 128, 128, 128]
-    assert n_params(model) == dl.models.meta("vgg_mini")["reference"]["params"]
+    assert n_params(model) == dl.models.meta("vgg_mini").published.params.value
     out = model.eval()(torch.randn(2, 1, 32, 32))
     assert out.shape == (2, 10)
     deep = dl.models.get("vgg_mini", config="E", width=0.125, batch_norm=False)

@@ -41,6 +41,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
 
+from ..errors import DcnnValueError
+
 
 class DenseLayer(nn.Module):
     """H_ℓ: ``[BN-ReLU-1×1 conv (bn_size·k)] → BN-ReLU-3×3 conv (k)`` on the concatenated inputs.
@@ -90,7 +92,7 @@ class DenseLayer(nn.Module):
         inputs = [inputs] if isinstance(inputs, torch.Tensor) else list(inputs)
         got = sum(t.shape[1] for t in inputs)
         if got != self.in_channels:
-            raise ValueError(f"DenseLayer: expects inputs with {self.in_channels} channels in all, "
+            raise DcnnValueError(f"DenseLayer: expects inputs with {self.in_channels} channels in all, "
                              f"got {got} ({' + '.join(str(t.shape[1]) for t in inputs)})")
         if self.memory_efficient and torch.is_grad_enabled() and any(t.requires_grad for t in inputs):
             out = checkpoint(self.first, *inputs, use_reentrant=False)
@@ -121,7 +123,7 @@ class DenseBlock(nn.ModuleDict):
     def __init__(self, num_layers: int, in_channels: int, growth_rate: int, bn_size: int | None = 4,
                  drop_rate: float = 0.0, memory_efficient: bool = False) -> None:
         if num_layers < 1:
-            raise ValueError(f"DenseBlock: num_layers must be >= 1, got {num_layers}")
+            raise DcnnValueError(f"DenseBlock: num_layers must be >= 1, got {num_layers}")
         layers = OrderedDict(
             (f"denselayer{i + 1}", DenseLayer(in_channels + i * growth_rate, growth_rate, bn_size, drop_rate,
                                               memory_efficient))

@@ -37,6 +37,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
+from ..errors import DcnnValueError
 from .fractal_join import FractalJoin
 
 
@@ -72,7 +73,7 @@ class FractalBlock(nn.Module):
                  drop_path: float = 0.15, pool: bool = True) -> None:
         super().__init__()
         if num_columns < 1:
-            raise ValueError(f"FractalBlock: num_columns must be >= 1, got {num_columns}")
+            raise DcnnValueError(f"FractalBlock: num_columns must be >= 1, got {num_columns}")
         self.num_columns = num_columns
         self.columns = nn.ModuleList(
             nn.Sequential(*(FractalConv(in_channels if j == 0 else out_channels, out_channels, dropout)
@@ -101,7 +102,7 @@ class FractalBlock(nn.Module):
     def forward(self, x: torch.Tensor, column: int | None = None) -> torch.Tensor:
         if column is not None:                           # global drop-path: one column alone
             if not 1 <= column <= self.num_columns:
-                raise ValueError(f"FractalBlock: column must lie in 1..{self.num_columns}, got {column}")
+                raise DcnnValueError(f"FractalBlock: column must lie in 1..{self.num_columns}, got {column}")
             return self.pool(self.columns[column - 1](x))
         C = self.num_columns
         states = [x] * C                                 # the current map of each column

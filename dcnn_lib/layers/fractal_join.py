@@ -19,6 +19,8 @@ from typing import Sequence
 import torch
 import torch.nn as nn
 
+from ..errors import DcnnValueError
+
 
 class FractalJoin(nn.Module):
     """Mean of the surviving inputs; in training each input is dropped with ``drop_prob``.
@@ -34,7 +36,7 @@ class FractalJoin(nn.Module):
     def __init__(self, drop_prob: float = 0.15) -> None:
         super().__init__()
         if not 0 <= drop_prob < 1:
-            raise ValueError(f"FractalJoin: drop_prob must lie in [0, 1), got {drop_prob}")
+            raise DcnnValueError(f"FractalJoin: drop_prob must lie in [0, 1), got {drop_prob}")
         self.drop_prob = float(drop_prob)
 
     def sample(self, n: int) -> list[bool]:
@@ -47,14 +49,14 @@ class FractalJoin(nn.Module):
 
     def forward(self, inputs: Sequence[torch.Tensor], keep: Sequence[bool] | None = None) -> torch.Tensor:
         if not inputs:
-            raise ValueError("FractalJoin: needs at least one input")
+            raise DcnnValueError("FractalJoin: needs at least one input")
         shapes = {tuple(t.shape) for t in inputs}
         if len(shapes) > 1:
-            raise ValueError(f"FractalJoin: all inputs must have one shape, got {sorted(shapes)}")
+            raise DcnnValueError(f"FractalJoin: all inputs must have one shape, got {sorted(shapes)}")
         if keep is None:
             keep = self.sample(len(inputs)) if self.training and self.drop_prob > 0 else [True] * len(inputs)
         if len(keep) != len(inputs) or not any(keep):
-            raise ValueError(f"FractalJoin: keep must name {len(inputs)} flags with at least one True, got {list(keep)}")
+            raise DcnnValueError(f"FractalJoin: keep must name {len(inputs)} flags with at least one True, got {list(keep)}")
         kept = [t for t, k in zip(inputs, keep) if k]
         return kept[0] if len(kept) == 1 else torch.stack(kept).mean(0)
 

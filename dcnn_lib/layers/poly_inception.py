@@ -40,6 +40,7 @@ from typing import Callable, Mapping, Sequence
 import torch
 import torch.nn as nn
 
+from ..errors import DcnnValueError
 from .conv_bn_act import ConvBNAct
 from .inception import Inception, Spec
 
@@ -110,9 +111,9 @@ class PolyInception(nn.Module):
                  share: str = "all") -> None:
         super().__init__()
         if kind not in POLY_KINDS:
-            raise ValueError(f"PolyInception: kind must be one of {tuple(POLY_KINDS)}, got {kind!r}")
+            raise DcnnValueError(f"PolyInception: kind must be one of {tuple(POLY_KINDS)}, got {kind!r}")
         if share not in SHARES:
-            raise ValueError(f"PolyInception: share must be one of {SHARES}, got {share!r}")
+            raise DcnnValueError(f"PolyInception: share must be one of {SHARES}, got {share!r}")
         self.kind, self.scale, self.share = kind, float(scale), share
         self.order, self.in_series, shared = POLY_KINDS[kind]
         n = 1 if shared and share == "all" else self.order

@@ -38,6 +38,7 @@ import math
 import torch
 import torch.nn as nn
 
+from ..errors import DcnnValueError
 from .residual import ResidualBlock
 from .shortcut import make_shortcut
 
@@ -68,10 +69,10 @@ class Res2NetBottleneck(ResidualBlock):
                  first: bool = False, expansion: int = 4, shortcut: str = "B") -> None:
         super().__init__()
         if scale < 1:
-            raise ValueError(f"Res2NetBottleneck: scale must be >= 1, got {scale}")
+            raise DcnnValueError(f"Res2NetBottleneck: scale must be >= 1, got {scale}")
         width = math.floor(planes * base_width / 64)
         if width < 1:
-            raise ValueError(f"Res2NetBottleneck: planes={planes} and base_width={base_width} give splits of "
+            raise DcnnValueError(f"Res2NetBottleneck: planes={planes} and base_width={base_width} give splits of "
                              f"{planes * base_width / 64:g} maps; need at least 1")
         out_channels = expansion * planes
         n_convs = 1 if scale == 1 else scale - 1

@@ -19,11 +19,13 @@ import math
 
 import torch.nn as nn
 
+from ..errors import DcnnValueError
+
 
 def compressed(channels: int, compression: float) -> int:
     """⌊θm⌋: the transition's output channels for ``channels`` = m input channels."""
     if not 0 < compression <= 1:
-        raise ValueError(f"compression θ must lie in (0, 1], got {compression}")
+        raise DcnnValueError(f"compression θ must lie in (0, 1], got {compression}")
     return max(1, math.floor(channels * compression))
 
 

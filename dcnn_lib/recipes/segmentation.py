@@ -22,6 +22,7 @@ import torch.nn as nn
 
 from .. import models
 from ..data import SCENE_CLASSES, FashionScenes, PointPromptLoader, TensorLoader
+from ..models.segmentation.common import RESNET_NARROW, VGG_NARROW
 from . import ScaledRun, register
 
 # The scenes per scale: number of train / test scenes and the canvas side.
@@ -172,9 +173,6 @@ class SegRecipe(ScaledRun):
 
 
 # ---- the narrow versions ----------------------------------------------------------------------
-VGG_NARROW = {"backbone": "vgg_mini",
-              "backbone_kwargs": {"config": "D", "width": 1 / 8, "in_channels": 3, "batch_norm": True}}
-RESNET_NARROW = {"backbone": "resnet50", "backbone_kwargs": {"widths": (8, 16, 32, 64)}}
 UNET_NARROW = (8, 16, 32, 64, 128)
 _VGG = "VGG-16 layers at 1/8 width (8→64 channels) + batch norm"
 _R50 = "ResNet-50 layout at 1/8 width (32→256 channels)"

@@ -73,11 +73,12 @@ import torch
 import torch.nn as nn
 
 from ...layers import LocalResponseNorm, guard_inputs
-from ...registry import register_model
+from ...registry import Figure, Published, TestSettings, register_model
 
 PAPER = "Krizhevsky, Sutskever & Hinton, ImageNet classification with deep convolutional neural networks, NIPS 2012"
 PAPER_OWT = "Krizhevsky, One weird trick for parallelizing convolutional neural networks, arXiv:1404.5997, 2014"
 PAPER_ZF = "Zeiler & Fergus, Visualizing and understanding convolutional networks, ECCV 2014"
+TORCHVISION = "torchvision weights metadata (AlexNet_Weights.IMAGENET1K_V1)"
 
 # §3.3: k = 2, n = 5, α = 1e-4, β = 0.75 (paper parameterisation, see dcnn_lib.layers.lrn).
 PAPER_LRN = {"size": 5, "alpha": 1e-4, "beta": 0.75, "k": 2.0}
@@ -292,17 +293,20 @@ class AlexNet(nn.Module):
 
 # ---------------------------------------------------------------------------------------------
 @register_model(task="classification", paper=PAPER_OWT, year=2014, input_size=(3, 224, 224),
-                reference={"params": 61_100_840, "macs": 714_000_000, "imagenet_top1": 56.522},
-                torchvision="alexnet")
+                published=Published(params=Figure(61_100_840, TORCHVISION), gmacs=Figure(0.714, TORCHVISION),
+                                    top1=Figure(56.522, TORCHVISION), top5=Figure(79.066, TORCHVISION)),
+                test=TestSettings(torchvision="alexnet"))
 def alexnet(num_classes: int = 1000, in_channels: int = 3, dropout: float = 0.5) -> AlexNet:
     """torchvision's AlexNet: the single-GPU "one weird trick" network (64-192-384-256-256, no LRN)."""
     return AlexNet(ALEXNET_OWT, num_classes, in_channels, 224, dropout=dropout, name="alexnet")
 
 
 @register_model(task="classification", paper=PAPER, year=2012, input_size=(3, 224, 224),
-                reference={"params": 60_965_224, "neurons": PAPER_NEURONS, "lrn": PAPER_LRN,
-                           "top1_val_error": 40.7, "top5_val_error": 18.2,
-                           "top5_test_error_5_nets": 16.4, "top5_test_error_7_nets_22k": 15.3})
+                published=Published(params=Figure(60_965_224, "computed from the paper's §3 layer sizes"), other={
+                    "top1_error": Figure(40.7, "paper, Table 2", "1 CNN, validation"),
+                    "top5_error": Figure(18.2, "paper, Table 2", "1 CNN, validation"),
+                    "top5_error_5nets": Figure(16.4, "paper, Table 2", "5 CNNs, test"),
+                    "top5_error_7nets_22k": Figure(15.3, "paper, Table 2", "7 CNNs with ImageNet-22k pre-training, test")}))
 def alexnet_paper(num_classes: int = 1000, in_channels: int = 3, lrn: bool = True, dropout: float = 0.5,
                   activation: str = "relu", init: str = "paper") -> AlexNet:
     """AlexNet as published in 2012: two towers (grouped conv2/4/5), LRN, overlapping pooling, dropout."""
@@ -311,27 +315,26 @@ def alexnet_paper(num_classes: int = 1000, in_channels: int = 3, lrn: bool = Tru
 
 
 @register_model(task="classification", paper=PAPER_ZF, year=2014, input_size=(3, 224, 224),
-                reference={"params": 62_357_608, "top5_test_error_6_nets": 14.8})
+                published=Published(params=Figure(62_357_608, "computed from the paper's Figure 3 layer sizes"), other={
+                    "top5_error_6nets": Figure(14.8, "paper, Table 2", "6 convnets, test")}))
 def zfnet(num_classes: int = 1000, in_channels: int = 3, lrn: bool = True, dropout: float = 0.5,
           activation: str = "relu", init: str = "zf") -> AlexNet:
     """ZFNet (Figure 3): 7×7/2 conv1, 5×5/2 conv2, dense connections, normalisation after pooling."""
     return AlexNet(ZFNET_2014, num_classes, in_channels, 224, activation, lrn, dropout, init, name="zfnet")
 
 
-def _book_scale(arch: Arch, name: str, doc: str):
-    """A builder of ``arch`` for Fashion-MNIST: 10 classes, 1 channel, 64×64 inputs by default."""
-    def builder(num_classes: int = 10, in_channels: int = 1, lrn: bool = True, dropout: float = 0.5,
-                activation: str = "relu", input_size: int = 64) -> AlexNet:
-        return AlexNet(arch, num_classes, in_channels, input_size, activation, lrn, dropout, name=name)
-
-    builder.__name__ = builder.__qualname__ = name
-    builder.__doc__ = doc
-    return builder
-
-
 BOOK_SCALE = " (book scale: conv widths ÷ 4, FC 512, 64×64 grey)"
-alexnet_mini = register_model(task="classification", paper=PAPER + BOOK_SCALE, year=2012, input_size=(1, 64, 64))(
-    _book_scale(ALEXNET_MINI, "alexnet_mini",
-                "alexnet_paper's table at Fashion-MNIST scale: conv widths ÷ 4, FC 512, 64×64 inputs."))
-zfnet_mini = register_model(task="classification", paper=PAPER_ZF + BOOK_SCALE, year=2014, input_size=(1, 64, 64))(
-    _book_scale(ZFNET_MINI, "zfnet_mini", "zfnet's table at Fashion-MNIST scale: conv widths ÷ 4, FC 512, 64×64 inputs."))
+
+
+@register_model(task="classification", paper=PAPER + BOOK_SCALE, year=2012, input_size=(1, 64, 64))
+def alexnet_mini(num_classes: int = 10, in_channels: int = 1, lrn: bool = True, dropout: float = 0.5,
+                 activation: str = "relu", input_size: int = 64) -> AlexNet:
+    """alexnet_paper's table at Fashion-MNIST scale: conv widths ÷ 4, FC 512, 64×64 inputs."""
+    return AlexNet(ALEXNET_MINI, num_classes, in_channels, input_size, activation, lrn, dropout, name="alexnet_mini")
+
+
+@register_model(task="classification", paper=PAPER_ZF + BOOK_SCALE, year=2014, input_size=(1, 64, 64))
+def zfnet_mini(num_classes: int = 10, in_channels: int = 1, lrn: bool = True, dropout: float = 0.5,
+               activation: str = "relu", input_size: int = 64) -> AlexNet:
+    """zfnet's table at Fashion-MNIST scale: conv widths ÷ 4, FC 512, 64×64 inputs."""
+    return AlexNet(ZFNET_MINI, num_classes, in_channels, input_size, activation, lrn, dropout, name="zfnet_mini")

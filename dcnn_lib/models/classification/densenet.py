@@ -57,8 +57,9 @@ from typing import Any, Sequence
 
 import torch.nn as nn
 
+from ...errors import DcnnValueError
 from ...layers import DenseBlock, Transition, compressed, guard_inputs
-from ...registry import register_model
+from ...registry import Figure, Published, TestSettings, register_model
 
 PAPER = "Huang, Liu, van der Maaten & Weinberger, Densely connected convolutional networks, CVPR 2017"
 
@@ -120,9 +121,9 @@ class DenseNet(nn.Sequential):
                  stem: str = "imagenet", num_classes: int = 1000, in_channels: int = 3,
                  memory_efficient: bool = False) -> None:
         if stem not in ("imagenet", "cifar"):
-            raise ValueError(f"DenseNet: stem must be 'imagenet' or 'cifar', got {stem!r}")
+            raise DcnnValueError(f"DenseNet: stem must be 'imagenet' or 'cifar', got {stem!r}")
         if not block_config or min(block_config) < 1:
-            raise ValueError(f"DenseNet: block_config needs one or more blocks of >= 1 layer, got {block_config!r}")
+            raise DcnnValueError(f"DenseNet: block_config needs one or more blocks of >= 1 layer, got {block_config!r}")
         compressed(num_init_features, compression)  # checks 0 < θ <= 1
         f: OrderedDict[str, nn.Module] = OrderedDict()
         if stem == "imagenet":
@@ -182,7 +183,7 @@ class DenseNet(nn.Sequential):
 def imagenet_densenet(depth: int, **overrides: Any) -> DenseNet:
     """DenseNet-``depth`` of Table 1 (121, 161, 169, 201, 264); ``overrides`` go to :class:`DenseNet`."""
     if depth not in IMAGENET:
-        raise ValueError(f"imagenet_densenet: depth must be one of {tuple(IMAGENET)}, got {depth}")
+        raise DcnnValueError(f"imagenet_densenet: depth must be one of {tuple(IMAGENET)}, got {depth}")
     k, blocks, init = IMAGENET[depth]
     return DenseNet(**{"block_config": blocks, "growth_rate": k, "num_init_features": init, **overrides})
 
@@ -192,7 +193,7 @@ def cifar_layers(depth: int, bc: bool) -> int:
     (L − 4)/3 plain layers, or (L − 4)/6 bottleneck layers (two convolutions each)."""
     per = 6 if bc else 3
     if depth < 4 + per or (depth - 4) % per:
-        raise ValueError(f"cifar_layers: a CIFAR DenseNet{'-BC' if bc else ''} has {per}n + 4 layers "
+        raise DcnnValueError(f"cifar_layers: a CIFAR DenseNet{'-BC' if bc else ''} has {per}n + 4 layers "
                          f"(n >= 1), got depth {depth}")
     return (depth - 4) // per
 
@@ -208,42 +209,50 @@ def densenet_cifar(depth: int = 40, growth_rate: int = 12, bc: bool = False, *, 
 
 
 # ---- the registry --------------------------------------------------------------------------------
-_SMALL = {"test_input_size": (3, 32, 32)}   # ImageNet models run every layer on 32x32 (1x1 at the end)
+_TV = "torchvision weights metadata (IMAGENET1K_V1)"
+_COUNTED = "counted from the architecture (the authors' Torch layout; tests/test_dense.py in closed form)"
 
 
-def _imagenet_reference(depth: int) -> dict[str, Any]:
+def _imagenet_published(depth: int) -> Published:
     params, gmacs, top1, top5 = TORCHVISION[depth]
-    ref = {"params": params, "torchvision_gmacs": gmacs, "torchvision_top1": top1, "torchvision_top5": top5,
-           "growth_rate": IMAGENET[depth][0], "block_config": IMAGENET[depth][1], **_SMALL}
+    other = {}
     if depth in TABLE3:
-        ref["table3_top1_top5_error_1crop"], ref["table3_top1_top5_error_10crop"] = TABLE3[depth]
-    return ref
+        (e1, e5), (e1_10, e5_10) = TABLE3[depth]
+        other = {"top1_error": Figure(e1, "paper, Table 3", "single-crop, validation"),
+                 "top5_error": Figure(e5, "paper, Table 3", "single-crop, validation"),
+                 "top1_error_10crop": Figure(e1_10, "paper, Table 3", "10-crop, validation"),
+                 "top5_error_10crop": Figure(e5_10, "paper, Table 3", "10-crop, validation")}
+    return Published(params=Figure(params, _TV), gmacs=Figure(gmacs, _TV), top1=Figure(top1, _TV),
+                     top5=Figure(top5, _TV), other=other)
 
 
-def _imagenet(depth: int):
+def _torchvision_densenet(builder):
+    """Register ``densenet<depth>`` with torchvision's figures and the paper's Table 3."""
+    depth = int(builder.__name__[len("densenet"):])
     return register_model(task="classification", paper=PAPER, year=2017, input_size=(3, 224, 224),
-                          torchvision=f"densenet{depth}", reference=_imagenet_reference(depth))
+                          published=_imagenet_published(depth),
+                          test=TestSettings(input_size=(3, 32, 32), torchvision=builder.__name__))(builder)
 
 
-@_imagenet(121)
+@_torchvision_densenet
 def densenet121(num_classes: int = 1000, in_channels: int = 3, **overrides: Any) -> DenseNet:
     """DenseNet-121 (k = 32, blocks 6-12-24-16), as torchvision builds it."""
     return imagenet_densenet(121, num_classes=num_classes, in_channels=in_channels, **overrides)
 
 
-@_imagenet(161)
+@_torchvision_densenet
 def densenet161(num_classes: int = 1000, in_channels: int = 3, **overrides: Any) -> DenseNet:
     """DenseNet-161 (k = 48, blocks 6-12-36-24, 96 stem maps), as torchvision builds it."""
     return imagenet_densenet(161, num_classes=num_classes, in_channels=in_channels, **overrides)
 
 
-@_imagenet(169)
+@_torchvision_densenet
 def densenet169(num_classes: int = 1000, in_channels: int = 3, **overrides: Any) -> DenseNet:
     """DenseNet-169 (k = 32, blocks 6-12-32-32), as torchvision builds it."""
     return imagenet_densenet(169, num_classes=num_classes, in_channels=in_channels, **overrides)
 
 
-@_imagenet(201)
+@_torchvision_densenet
 def densenet201(num_classes: int = 1000, in_channels: int = 3, **overrides: Any) -> DenseNet:
     """DenseNet-201 (k = 32, blocks 6-12-48-32), as torchvision builds it."""
     return imagenet_densenet(201, num_classes=num_classes, in_channels=in_channels, **overrides)
@@ -252,22 +261,31 @@ def densenet201(num_classes: int = 1000, in_channels: int = 3, **overrides: Any)
 # Exact counts of Table 2's two smallest rows at 10 classes (tests/test_dense.py recomputes
 # them in closed form for every row).
 CIFAR_PARAMS = {(40, 12, False): 1_019_722, (100, 12, True): 769_162}
+_TABLE2_KEYS = {"c10": "cifar10_error", "c10+": "cifar10_aug_error", "c100": "cifar100_error",
+                "c100+": "cifar100_aug_error"}
 
 
-def _cifar(depth: int, k: int, bc: bool):
+def _cifar_published(row: tuple[int, int, bool]) -> Published:
+    t2 = TABLE2[row]
+    other = {"params_m": Figure(t2["params_m"], "paper, Table 2")}
+    other.update({key: Figure(t2[col], "paper, Table 2", "test error %" + (", standard augmentation" if "+" in col else ""))
+                  for col, key in _TABLE2_KEYS.items() if t2[col] is not None})
+    return Published(params=Figure(CIFAR_PARAMS[row], _COUNTED), other=other)
+
+
+def _cifar_densenet(row: tuple[int, int, bool]):
     return register_model(task="classification", paper=PAPER, year=2017, input_size=(3, 32, 32),
-                          reference={"params": CIFAR_PARAMS[depth, k, bc], "depth": depth, "growth_rate": k,
-                                     "bc": bc, **TABLE2[depth, k, bc]})
+                          published=_cifar_published(row))
 
 
-@_cifar(40, 12, False)
+@_cifar_densenet((40, 12, False))
 def densenet40_cifar(num_classes: int = 10, in_channels: int = 3, depth: int = 40, growth_rate: int = 12,
                      **overrides: Any) -> DenseNet:
     """DenseNet (L = 40, k = 12) of Table 2: 3 blocks of 12 BN-ReLU-3×3 layers, no compression."""
     return densenet_cifar(depth, growth_rate, False, num_classes=num_classes, in_channels=in_channels, **overrides)
 
 
-@_cifar(100, 12, True)
+@_cifar_densenet((100, 12, True))
 def densenet_bc100_cifar(num_classes: int = 10, in_channels: int = 3, depth: int = 100, growth_rate: int = 12,
                          **overrides: Any) -> DenseNet:
     """DenseNet-BC (L = 100, k = 12) of Table 2: 3 blocks of 16 bottleneck layers, θ = 0.5."""

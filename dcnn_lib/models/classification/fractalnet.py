@@ -49,8 +49,9 @@ from typing import Any, Iterator, Sequence
 import torch
 import torch.nn as nn
 
+from ...errors import DcnnValueError
 from ...layers import FractalBlock, guard_inputs
-from ...registry import register_model
+from ...registry import Figure, Published, TestSettings, register_model
 
 PAPER = "Larsson, Maire & Shakhnarovich, FractalNet: ultra-deep neural networks without residuals, ICLR 2017"
 
@@ -104,9 +105,9 @@ class FractalNet(nn.Sequential):
                  global_drop: float = 0.5, *, num_classes: int = 10, in_channels: int = 3) -> None:
         dropout = [dropout] * len(widths) if isinstance(dropout, (int, float)) else list(dropout)
         if len(dropout) != len(widths):
-            raise ValueError(f"FractalNet: {len(widths)} block widths but {len(dropout)} dropout rates")
+            raise DcnnValueError(f"FractalNet: {len(widths)} block widths but {len(dropout)} dropout rates")
         if not 0 <= global_drop <= 1:
-            raise ValueError(f"FractalNet: global_drop must lie in [0, 1], got {global_drop}")
+            raise DcnnValueError(f"FractalNet: global_drop must lie in [0, 1], got {global_drop}")
         layers: OrderedDict[str, nn.Module] = OrderedDict()
         c, feature_info = in_channels, []
         for i, (w, p) in enumerate(zip(widths, dropout)):
@@ -149,7 +150,7 @@ class FractalNet(nn.Sequential):
     def only_column(self, column: int | None) -> Iterator["FractalNet"]:
         """Run column ``column`` (1 = shallowest, C = deepest) alone inside the ``with`` block."""
         if column is not None and not 1 <= column <= self.num_columns:
-            raise ValueError(f"FractalNet: column must lie in 1..{self.num_columns}, got {column}")
+            raise DcnnValueError(f"FractalNet: column must lie in 1..{self.num_columns}, got {column}")
         before, self.column = self.column, column
         try:
             yield self
@@ -158,11 +159,25 @@ class FractalNet(nn.Sequential):
 
 
 # ---- the registry ----------------------------------------------------------------------------------
-@register_model(task="classification", paper=PAPER, year=2016, input_size=(3, 32, 32),
-                reference={"params": fractal_params(), "paper_params_m": PAPER_PARAMS_M,
-                           "caffe_params": fractal_params(bias=True, bn_affine=False),
-                           "table1_error": {k: dict(zip(("c10", "c10+", "c10++", "c100", "c100+", "c100++"), v))
-                                            for k, v in TABLE1.items()}})
+_T1 = "paper, Table 1 (drop-path + dropout)"
+_TABLE1_KEYS = ("cifar10_error", "cifar10_aug_error", "cifar10_aug_plus_error", "cifar100_error",
+                "cifar100_aug_error", "cifar100_aug_plus_error")
+_PUBLISHED = Published(
+    params=Figure(fractal_params(), "counted from the architecture (osmr/imgclsmob asserts the same count)",
+                  "the paper prints 38.6M: see the module docstring"),
+    gmacs=Figure(0.845, "counted from the architecture (dl.analysis.summary)", "at 32×32"),
+    other={"params_m": Figure(PAPER_PARAMS_M, "paper, Table 1"),
+           "params_caffe": Figure(fractal_params(bias=True, bn_affine=False),
+                                  "counted from the authors' Caffe generator (gustavla/fractalnet)"),
+           **{k: Figure(v, _T1, "test error %") for k, v in zip(_TABLE1_KEYS, TABLE1["drop-path + dropout"])},
+           **{f"{k}_deepest_column": Figure(v, _T1, "test error % of the deepest column alone")
+              for k, v in zip(_TABLE1_KEYS, TABLE1["deepest column alone"])}})
+
+
+# The generic forward/backward test wants a gradient for every parameter: without drop-path every
+# column takes part (tests/test_fractalnet.py checks drop-path itself).
+@register_model(task="classification", paper=PAPER, year=2016, input_size=(3, 32, 32), published=_PUBLISHED,
+                test=TestSettings(kwargs={"drop_path": 0.0, "global_drop": 0.0}))
 def fractalnet20_cifar(num_classes: int = 10, in_channels: int = 3, num_columns: int = 3,
                        **overrides: Any) -> FractalNet:
     """FractalNet, 20 layers (B = 5, C = 3, widths 64-128-256-512-512), with dropout and drop-path."""

@@ -56,7 +56,7 @@ import torch.nn as nn
 
 from ...layers import (ConvBNAct, Inception, InceptionAux, InceptionInputTransform, LocalResponseNorm,
                        googlenet_module, guard_inputs)
-from ...registry import register_model
+from ...registry import Figure, Published, TestSettings, register_model
 
 PAPER = "Szegedy et al., Going deeper with convolutions, CVPR 2015"
 
@@ -250,9 +250,13 @@ class GoogLeNet(nn.Module):
         return (x, *aux) if aux else x
 
 
+_TV = "torchvision weights metadata (IMAGENET1K_V1)"
+
+
 @register_model(task="classification", paper=PAPER, year=2014, input_size=(3, 224, 224),
-                reference={"aux_loss_weight": AUX_LOSS_WEIGHT, "table1": TABLE1_PRINTED,
-                           "imagenet_top5_error_1model_1crop": 10.07, "ilsvrc2014_top5_error": 6.67})
+                published=Published(other={
+                    "top5_error": Figure(10.07, "paper, §7", "1 model, 1 crop, validation"),
+                    "top5_error_7nets": Figure(6.67, "paper, §7", "7 models, 144 crops, ILSVRC 2014 test")}))
 def googlenet_paper(num_classes: int = 1000, in_channels: int = 3, aux_logits: bool = True) -> GoogLeNet:
     """GoogLeNet as published: 5×5 branches, LRN, no batch norm, auxiliary heads on 4a and 4d."""
     return GoogLeNet(num_classes, in_channels, norm="lrn", branch5="5x5", aux_logits=aux_logits,
@@ -260,10 +264,11 @@ def googlenet_paper(num_classes: int = 1000, in_channels: int = 3, aux_logits: b
 
 
 @register_model(task="classification", paper=PAPER + " (torchvision's port)", year=2014,
-                input_size=(3, 224, 224), torchvision="googlenet",
-                reference={"params": 6_624_904, "params_with_aux": 13_004_888,
-                           "torchvision_kwargs": {"aux_logits": False},
-                           "imagenet_top1": 69.778, "imagenet_top5": 89.530, "gmacs": 1.498})
+                input_size=(3, 224, 224),
+                published=Published(params=Figure(6_624_904, _TV), gmacs=Figure(1.498, _TV),
+                                    top1=Figure(69.778, _TV), top5=Figure(89.530, _TV),
+                                    other={"params_with_aux": Figure(13_004_888, "counted (torchvision's aux heads)")}),
+                test=TestSettings(torchvision="googlenet", torchvision_kwargs={"aux_logits": False}))
 def googlenet(num_classes: int = 1000, in_channels: int = 3, aux_logits: bool = False,
               transform_input: bool = False) -> GoogLeNet:
     """torchvision's GoogLeNet: batch norm, 3×3 where the paper has 5×5, no auxiliary heads by default."""

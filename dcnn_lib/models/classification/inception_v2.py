@@ -32,7 +32,7 @@ classifiers and no dropout, as in the released model.
 """
 from __future__ import annotations
 
-from ...registry import register_model
+from ...registry import Figure, Published, register_model
 from .googlenet import GoogLeNet, Row
 
 PAPER = "Ioffe & Szegedy, Batch Normalization, ICML 2015 (BN-Inception)"
@@ -62,7 +62,7 @@ FIGURE5_PRINTED_OUTPUT = {
 
 
 @register_model(task="classification", paper=PAPER, year=2015, input_size=(3, 224, 224),
-                reference={"tf_slim_receptive_field": 699})
+                published=Published(other={"receptive_field": Figure(699, "TF-Slim receptive field table")}))
 def inception_v2(num_classes: int = 1000, in_channels: int = 3) -> GoogLeNet:
     """BN-Inception: GoogLeNet with batch norm, double 3×3 branches, avg pooling, no aux heads."""
     return GoogLeNet(num_classes, in_channels, table=BN_INCEPTION, norm="batch", branch5="double3x3",

@@ -34,7 +34,7 @@ import torch.nn as nn
 
 from ...layers import (ConvBNAct, InceptionInputTransform, InceptionV3Aux, guard_inputs, inception_v3_a,
                        inception_v3_b, inception_v3_c, inception_v3_d, inception_v3_e)
-from ...registry import register_model
+from ...registry import Figure, Published, TestSettings, register_model
 
 PAPER = "Szegedy et al., Rethinking the Inception Architecture for Computer Vision, CVPR 2016"
 
@@ -102,10 +102,14 @@ class InceptionV3(nn.Module):
         return (x, aux) if aux is not None else x
 
 
+_TV = "torchvision weights metadata (IMAGENET1K_V1)"
+
+
 @register_model(task="classification", paper=PAPER, year=2016, input_size=(3, 299, 299),
-                torchvision="inception_v3",
-                reference={"params": 27_161_264,
-                           "imagenet_top1": 77.294, "gmacs": 5.713, "tf_slim_receptive_field": 1311})
+                published=Published(params=Figure(27_161_264, _TV), gmacs=Figure(5.713, _TV),
+                                    top1=Figure(77.294, _TV), top5=Figure(93.450, _TV),
+                                    other={"receptive_field": Figure(1311, "TF-Slim receptive field table")}),
+                test=TestSettings(torchvision="inception_v3"))
 def inception_v3(num_classes: int = 1000, in_channels: int = 3, aux_logits: bool = True,
                  transform_input: bool = False) -> InceptionV3:
     """Inception v3 as released (torchvision's twin): factorised convolutions, BN auxiliary head."""

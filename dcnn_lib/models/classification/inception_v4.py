@@ -57,7 +57,7 @@ from ...layers import (IR_BLOCKS, ConvBNAct, InceptionResNetBlock, guard_inputs,
                        inception_resnet_v2_stem, inception_v4_a, inception_v4_b, inception_v4_c,
                        inception_v4_reduction_b, inception_v4_stem, ir_block_a, ir_block_b, ir_block_c,
                        ir_reduction_b, reduction_a, scale_branches)
-from ...registry import register_model
+from ...registry import Figure, Published, TestSettings, register_model
 
 PAPER = "Szegedy, Ioffe, Vanhoucke & Alemi, Inception-v4, Inception-ResNet and the Impact of Residual Connections on Learning, AAAI 2017"
 
@@ -104,9 +104,16 @@ def _scales(scale: float | Sequence[float] | None) -> tuple[float, float, float]
     return float(a), float(b), float(c)
 
 
+# The 299×299 networks are tested at 75×75, the smallest input every layer accepts.
+_TEST = TestSettings(input_size=(3, 75, 75))
+
+
 @register_model(task="classification", paper=PAPER, year=2016, input_size=(3, 299, 299),
-                reference={"params": 42_679_816, "timm_params_m": 42.68, "timm_top1": 80.14,
-                           "test_input_size": (3, 75, 75), "tf_slim_receptive_field": 2071})
+                published=Published(params=Figure(42_679_816, "timm (inception_v4.tf_in1k)"),
+                                    top1=Figure(80.14, "timm (inception_v4.tf_in1k)"),
+                                    other={"params_m": Figure(42.68, "timm (inception_v4.tf_in1k)"),
+                                           "receptive_field": Figure(2071, "TF-Slim receptive field table")}),
+                test=_TEST)
 def inception_v4(num_classes: int = 1000, in_channels: int = 3, dropout: float = 0.2) -> InceptionV4Net:
     """Inception-v4 (Figures 3–9): v4 stem, 4 × A, Reduction-A, 7 × B, Reduction-B, 3 × C."""
     f: OrderedDict[str, nn.Module] = OrderedDict()
@@ -146,7 +153,7 @@ def _inception_resnet(version: str, stem: nn.Module, widths: tuple[int, int, int
 
 
 @register_model(task="classification", paper=PAPER, year=2016, input_size=(3, 299, 299),
-                reference={"test_input_size": (3, 75, 75)})
+                test=_TEST)
 def inception_resnet_v1(num_classes: int = 1000, in_channels: int = 3,
                         depths: tuple[int, int, int] = (5, 10, 5),
                         scale: float | Sequence[float] | None = None, dropout: float = 0.2) -> InceptionV4Net:
@@ -156,9 +163,11 @@ def inception_resnet_v1(num_classes: int = 1000, in_channels: int = 3,
 
 
 @register_model(task="classification", paper=PAPER + " (TF-Slim release)", year=2016, input_size=(3, 299, 299),
-                reference={"params": 55_843_464, "timm_params_m": 55.84, "timm_top1": 80.43,
-                           "test_input_size": (3, 75, 75), "tf_slim_receptive_field": 3039,
-                           "paper_figure_depths": (5, 10, 5), "released_depths": (10, 20, 10)})
+                published=Published(params=Figure(55_843_464, "timm (inception_resnet_v2.tf_in1k)"),
+                                    top1=Figure(80.43, "timm (inception_resnet_v2.tf_in1k)"),
+                                    other={"params_m": Figure(55.84, "timm (inception_resnet_v2.tf_in1k)"),
+                                           "receptive_field": Figure(3039, "TF-Slim receptive field table")}),
+                test=_TEST)
 def inception_resnet_v2(num_classes: int = 1000, in_channels: int = 3,
                         depths: tuple[int, int, int] = (10, 20, 10),
                         scale: float | Sequence[float] | None = None, dropout: float = 0.2) -> InceptionV4Net:

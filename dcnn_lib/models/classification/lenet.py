@@ -41,7 +41,7 @@ import torch
 import torch.nn as nn
 
 from ...layers import EuclideanRBF, PartialConv2d, ScaledTanh, Subsampling, guard_inputs
-from ...registry import register_model
+from ...registry import Figure, Published, register_model
 
 PAPER = "LeCun, Bottou, Bengio & Haffner, Gradient-based learning applied to document recognition, Proc. IEEE 1998"
 
@@ -139,16 +139,18 @@ class LeNet5(nn.Sequential):
 
 
 @register_model(task="classification", paper=PAPER, year=1998, input_size=(1, 32, 32),
-                reference={"params": 60_000, "per_layer_params": PAPER_PARAMS,
-                           "per_layer_connections": PAPER_CONNECTIONS, "connections": 340_908,
-                           "mnist_test_error": 0.95, "mnist_test_error_distortions": 0.8})
+                published=Published(params=Figure(60_000, "paper, §II-B"), other={
+                    "connections": Figure(340_908, "paper, §II-B"),
+                    "mnist_error": Figure(0.95, "paper, §III", "test error %, no distortions"),
+                    "mnist_error_distortions": Figure(0.8, "paper, §III", "test error %, distorted training data")}))
 def lenet5(num_classes: int = 10, in_channels: int = 1) -> LeNet5:
     """LeNet-5 as published: scaled tanh, trainable subsampling, C3's Table I, RBF output."""
     return LeNet5(num_classes, in_channels)
 
 
 @register_model(task="classification", paper=PAPER + " (modern variant)", year=1998,
-                input_size=(1, 32, 32), reference={"params": 61_706})
+                input_size=(1, 32, 32),
+                published=Published(params=Figure(61_706, "counted from the layer sizes")))
 def lenet5_relu(num_classes: int = 10, in_channels: int = 1, batch_norm: bool = False) -> LeNet5:
     """Modern LeNet-5: ReLU, 2×2 max pooling, full C3, linear output (optionally batch norm)."""
     return LeNet5(num_classes, in_channels, activation="relu", pooling="max", c3="full",

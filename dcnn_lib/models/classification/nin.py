@@ -47,7 +47,7 @@ import torch
 import torch.nn as nn
 
 from ...layers import MlpConv, guard_inputs
-from ...registry import register_model
+from ...registry import Figure, Published, TestSettings, register_model
 
 PAPER = "Lin, Chen & Yan, Network In Network, ICLR 2014"
 SOURCE = "Caffe Model Zoo, NIN ImageNet model (gist mavenlin/d802a5849de39225bcc6), train_val.prototxt"
@@ -133,8 +133,10 @@ class NiN(nn.Sequential):
 
 
 @register_model(task="classification", paper=PAPER, year=2014, input_size=(3, 224, 224),
-                reference={"params": 7_595_176, "source": SOURCE, "model_size_mb": 29,
-                           "top1_acc_released": 59.36, "test_input_size": (3, 64, 64)})
+                published=Published(params=Figure(7_595_176, SOURCE, "counted from train_val.prototxt"),
+                                    top1=Figure(59.36, SOURCE, "the released model, centre crop"),
+                                    other={"model_size_mb": Figure(29, SOURCE)}),
+                test=TestSettings(input_size=(3, 64, 64)))
 def nin(num_classes: int = 1000, in_channels: int = 3, init: str = "caffe") -> NiN:
     """The 4-block ImageNet NiN released with the paper (global average pooling, no FC layer).
 
@@ -146,7 +148,8 @@ def nin(num_classes: int = 1000, in_channels: int = 3, init: str = "caffe") -> N
 
 
 @register_model(task="classification", paper=PAPER + " (small variant for 28×28)", year=2014,
-                input_size=(1, 28, 28), reference={"params": 69_202})
+                input_size=(1, 28, 28),
+                published=Published(params=Figure(69_202, "counted from the layer sizes")))
 def nin_small(num_classes: int = 10, in_channels: int = 1, batch_norm: bool = True,
               dropout: float = 0.3) -> NiN:
     """NiN for 28×28 grey images: three mlpconv blocks (5×5, 3×3, 3×3), global average pooling.

@@ -36,7 +36,7 @@ import torch.nn as nn
 
 from ...layers import (IR_BLOCKS, InceptionResidual, PolyInception, inception_v4_stem, ir_block_a, ir_block_b,
                        ir_block_c, ir_reduction_b, reduction_a)
-from ...registry import register_model
+from ...registry import Figure, Published, TestSettings, register_model
 from .inception_v4 import InceptionV4Net
 
 PAPER = "Zhang, Li, Loy & Lin, PolyNet: A pursuit of structural diversity in very deep networks, CVPR 2017"
@@ -90,10 +90,22 @@ class PolyNet(InceptionV4Net):
                              for name, c, r in (("stage_a", c35, 8), ("stage_b", c17, 16), ("stage_c", c8, 32))]
 
 
-@register_model(task="classification", paper=PAPER, year=2016, input_size=(3, 331, 331),
-                reference={"params": 95_366_600, "release": RELEASE, "gmacs_331": 34.70,
-                           "ilsvrc2012_val_error": ERRORS, "their_inception_resnet_v2_error": IR_V2_ERRORS,
-                           "caffe_top1": 81.29, "test_input_size": (3, 75, 75)})
+_README = "official repository README (CUHK-MMLAB/polynet)"
+_PUBLISHED = Published(
+    params=Figure(95_366_600, "counted from the release (Cadene's and osmr/imgclsmob's ports assert it)"),
+    gmacs=Figure(34.70, "counted from the release's architecture (dl.analysis.summary)", "at 331×331"),
+    top1=Figure(round(100 - ERRORS["single_crop_top1"], 2), _README, "single crop, validation"),
+    top5=Figure(round(100 - ERRORS["single_crop_top5"], 2), _README, "single crop, validation"),
+    other={"top1_error": Figure(ERRORS["single_crop_top1"], _README, "single crop"),
+           "top5_error": Figure(ERRORS["single_crop_top5"], _README, "single crop"),
+           "top1_error_multicrop": Figure(ERRORS["multi_crop_top1"], _README, "multi-crop"),
+           "top5_error_multicrop": Figure(ERRORS["multi_crop_top5"], _README, "multi-crop"),
+           "top1_error_inception_resnet_v2": Figure(IR_V2_ERRORS["single_crop_top1"], _README,
+                                                    "their Inception-ResNet-v2 run, single crop")})
+
+
+@register_model(task="classification", paper=PAPER, year=2016, input_size=(3, 331, 331), published=_PUBLISHED,
+                test=TestSettings(input_size=(3, 75, 75)))
 def polynet(num_classes: int = 1000, in_channels: int = 3, **overrides: Any) -> PolyNet:
     """Very Deep PolyNet as released: 10 × 2-way-A, 10 × [poly-3, 2-way]-B, 5 × [poly-3, 2-way]-C."""
     return PolyNet(num_classes=num_classes, in_channels=in_channels, **overrides)

@@ -30,8 +30,9 @@ from typing import Any, Sequence
 
 import torch.nn as nn
 
+from ...errors import DcnnValueError
 from ...layers import Res2NetBottleneck, guard_inputs
-from ...registry import register_model
+from ...registry import Figure, Published, TestSettings, register_model
 
 PAPER = "Gao, Cheng, Zhao, Zhang, Yang & Torr, Res2Net: A new multi-scale backbone architecture, TPAMI 2021"
 STAGES = {50: (3, 4, 6, 3), 101: (3, 4, 23, 3)}
@@ -73,9 +74,9 @@ class Res2Net(nn.Sequential):
                  widths: Sequence[int] = WIDTHS, *, stem: str = "imagenet", stem_width: int = 64,
                  num_classes: int = 1000, in_channels: int = 3, zero_init_residual: bool = False) -> None:
         if stem not in ("imagenet", "small"):
-            raise ValueError(f"Res2Net: stem must be 'imagenet' or 'small', got {stem!r}")
+            raise DcnnValueError(f"Res2Net: stem must be 'imagenet' or 'small', got {stem!r}")
         if len(depths) != len(widths):
-            raise ValueError(f"Res2Net: {len(depths)} stage depths but {len(widths)} widths")
+            raise DcnnValueError(f"Res2Net: {len(depths)} stage depths but {len(widths)} widths")
         imagenet = stem == "imagenet"
         layers: OrderedDict[str, nn.Module] = OrderedDict()
         layers["conv1"] = (nn.Conv2d(in_channels, stem_width, 7, stride=2, padding=3, bias=False) if imagenet
@@ -119,15 +120,20 @@ class Res2Net(nn.Sequential):
                 for j, b in enumerate(self.get_submodule(s["module"]))]
 
 
-def _official_reference(depth: int, w: int, s: int) -> dict[str, Any]:
-    params_m, gflops, top1, top5 = OFFICIAL[depth, w, s]
-    return {"official_params_m": params_m, "official_gflops": gflops, "official_top1_top5_error": (top1, top5)}
+_README = "official README (Res2Net/Res2Net-PretrainedModels)"
+_PUBLISHED = Published(
+    params=Figure(25_699_120, "timm res2net50_26w_4s (its state dict loads strictly, outputs equal)"),
+    gmacs=Figure(4.255, "counted from the architecture (dl.analysis.summary)", "the README prints 4.2 GFLOPs"),
+    top1=Figure(round(100 - OFFICIAL[50, 26, 4][2], 2), _README, "22.01 % top-1 error, single crop 224×224"),
+    top5=Figure(round(100 - OFFICIAL[50, 26, 4][3], 2), _README, "6.15 % top-5 error, single crop 224×224"),
+    other={"params_m": Figure(OFFICIAL[50, 26, 4][0], _README),
+           "top1_error": Figure(TABLE1["res2net50"][0], "paper, Table 1", "single crop 224×224"),
+           "top5_error": Figure(TABLE1["res2net50"][1], "paper, Table 1", "single crop 224×224"),
+           "top1_error_resnet50": Figure(TABLE1["resnet50"][0], "paper, Table 1", "their ResNet-50 baseline")})
 
 
-@register_model(task="classification", paper=PAPER, year=2019, input_size=(3, 224, 224),
-                reference={"params": 25_699_120, "timm_name": "res2net50_26w_4s", "gmacs": 4.255,
-                           "timm_top1": 77.99, "table1_top1_top5_error": TABLE1["res2net50"],
-                           **_official_reference(50, 26, 4), "test_input_size": (3, 32, 32)})
+@register_model(task="classification", paper=PAPER, year=2019, input_size=(3, 224, 224), published=_PUBLISHED,
+                test=TestSettings(input_size=(3, 32, 32)))
 def res2net50_26w_4s(num_classes: int = 1000, in_channels: int = 3, base_width: int = 26, scale: int = 4,
                      **overrides: Any) -> Res2Net:
     """Res2Net-50 26w×4s: ResNet-50's stages of Res2Net bottlenecks, w = 26 maps per split, s = 4 splits."""

@@ -23,7 +23,8 @@ basic blocks on 32×32, 16×16 and 8×8 maps with 16, 32 and 64 filters, average
 10-way fc: 6n + 2 weighted layers. Shortcuts are option A (zero padding, no parameters). The
 "plain" networks are the same stacks without the shortcuts.
 
-Registered models and their deviations from the papers:
+Registered models and their deviations from the papers (the CIFAR ones are built in
+:mod:`.resnet_cifar`):
 
 - ``resnet18`` … ``resnet152``: torchvision's ResNets ("v1.5"): the stride of a bottleneck
   stage sits on the 3×3 convolution, not the first 1×1 as in the paper (+0.23 G
@@ -50,7 +51,7 @@ import torch.nn as nn
 
 from ...layers import BasicBlock, Bottleneck, ResidualUnit, guard_inputs
 from ...layers.residual_unit import VARIANTS
-from ...registry import register_model
+from ...registry import Figure, Published, TestSettings, register_model
 
 PAPER = "He, Zhang, Ren & Sun, Deep residual learning for image recognition, CVPR 2016"
 PAPER_V2 = "He, Zhang, Ren & Sun, Identity mappings in deep residual networks, ECCV 2016"
@@ -69,10 +70,10 @@ IMAGENET_WIDTHS = (64, 128, 256, 512)
 TABLE1_GFLOPS = {18: 1.8, 34: 3.6, 50: 3.8, 101: 7.6, 152: 11.3}
 # Table 3, 10-crop validation error (top-1, top-5) %.
 TABLE3_ERRORS = {34: (24.52, 7.46), 50: (22.85, 6.71), 101: (21.75, 6.05), 152: (21.43, 5.71)}
-# torchvision 0.29 metadata: parameters, GMACs, ImageNet acc@1.
-TORCHVISION = {18: (11_689_512, 1.814, 69.758), 34: (21_797_672, 3.664, 73.314),
-               50: (25_557_032, 4.089, 76.130), 101: (44_549_160, 7.801, 77.374),
-               152: (60_192_808, 11.514, 78.312)}
+# torchvision's weights metadata (IMAGENET1K_V1): parameters, GMACs, ImageNet acc@1, acc@5.
+TORCHVISION = {18: (11_689_512, 1.814, 69.758, 89.078), 34: (21_797_672, 3.664, 73.314, 91.420),
+               50: (25_557_032, 4.089, 76.130, 92.862), 101: (44_549_160, 7.801, 77.374, 93.546),
+               152: (60_192_808, 11.514, 78.312, 94.046)}
 
 CIFAR_WIDTHS = (16, 32, 64)
 # Table 6, CIFAR-10: parameters (millions) and test error %.
@@ -203,74 +204,136 @@ def _block(block: str, unit: str, in_channels: int, width: int, stride: int, exp
                         stride_in_1x1=stride_in_1x1, shortcut=shortcut, preact=preact)
 
 
-# ---- the registry: each name is a row of the tables above --------------------------------------
-def _register(name: str, doc: str, config: dict[str, Any], *, paper: str = PAPER, year: int = 2015,
-              input_size: tuple[int, int, int] = (3, 224, 224), reference: dict[str, Any] | None = None,
-              torchvision: str | None = None, num_classes: int = 1000) -> None:
-    def builder(num_classes: int = num_classes, in_channels: int = 3, **overrides: Any) -> ResNet:
-        return ResNet(**{**config, **overrides}, num_classes=num_classes, in_channels=in_channels)
-
-    builder.__name__ = builder.__qualname__ = name
-    builder.__doc__ = doc
-    register_model(name, task="classification", paper=paper, year=year, input_size=input_size,
-                   reference=reference, torchvision=torchvision)(builder)
-
-
+# ---- registered ImageNet models: each builder is a row of the tables above ------------------------
+_TV = "torchvision weights metadata (IMAGENET1K_V1)"
+# Exact parameter counts of the pre-activation ImageNet ResNets (no torchvision twin), derived
+# from the architecture (tests/test_resnet.py recomputes them in closed form).
+PREACT_PARAMS = {18: 11_687_720, 34: 21_795_880, 50: 25_549_352, 101: 44_541_480, 152: 60_185_128,
+                 200: 64_666_152}
 # ImageNet-size models are tested on 32x32 inputs: every layer still runs (1x1 after layer4).
-_SMALL = {"test_input_size": (3, 32, 32)}
-# Exact parameter counts of the models without a torchvision twin, derived from the
-# architecture (tests/test_resnet.py recomputes them in closed form). 10 classes for CIFAR.
-PARAMS = {"resnet20_cifar": 269_722, "resnet32_cifar": 464_154, "resnet44_cifar": 658_586,
-          "resnet56_cifar": 853_018, "resnet110_cifar": 1_727_962,
-          "preact_resnet164_cifar": 1_703_258, "preact_resnet1001_cifar": 10_327_706,
-          "preact_resnet18": 11_687_720, "preact_resnet34": 21_795_880, "preact_resnet50": 25_549_352,
-          "preact_resnet101": 44_541_480, "preact_resnet152": 60_185_128, "preact_resnet200": 64_666_152}
+_TEST = TestSettings(input_size=(3, 32, 32))
 
-for _d in (18, 34, 50, 101, 152):
-    _block_kind, _depths = IMAGENET_STAGES[_d]
-    _params, _gmacs, _top1 = TORCHVISION[_d]
-    _register(f"resnet{_d}", f"ResNet-{_d} as torchvision builds it (v1.5: stride on the 3×3).",
-              {"depths": _depths, "block": _block_kind},
-              torchvision=f"resnet{_d}",
-              reference={"params": _params, "torchvision_gmacs": _gmacs, "torchvision_top1": _top1,
-                         "table1_gflops": TABLE1_GFLOPS[_d], **_SMALL,
-                         **({"table3_top1_top5_error": TABLE3_ERRORS[_d]} if _d in TABLE3_ERRORS else {})})
 
-for _d in (50, 101, 152):
-    _register(f"resnet{_d}_v1", f"ResNet-{_d} as in the paper: stride on the first 1×1 (Table 1's FLOPs).",
-              {"depths": IMAGENET_STAGES[_d][1], "block": "bottleneck", "stride_in_1x1": True},
-              reference={"params": TORCHVISION[_d][0], "table1_gflops": TABLE1_GFLOPS[_d],
-                         "table3_top1_top5_error": TABLE3_ERRORS[_d], **_SMALL})
+def _paper_figures(depth: int) -> dict[str, Figure]:
+    out = {"gmacs_paper": Figure(TABLE1_GFLOPS[depth], "paper, Table 1", "FLOPs (multiply-adds), stride in the first 1×1")}
+    if depth in TABLE3_ERRORS:
+        out["top1_error"] = Figure(TABLE3_ERRORS[depth][0], "paper, Table 3", "10-crop, validation")
+        out["top5_error"] = Figure(TABLE3_ERRORS[depth][1], "paper, Table 3", "10-crop, validation")
+    return out
 
-for _d in (18, 34, 50, 101, 152, 200):
-    _block_kind, _depths = IMAGENET_STAGES[_d]
-    _register(f"preact_resnet{_d}", f"Pre-activation ResNet-{_d} (ECCV 2016; fb.resnet.torch preresnet).",
-              {"depths": _depths, "block": _block_kind, "unit": "full_preact"},
-              paper=PAPER_V2, year=2016, reference={"params": PARAMS[f"preact_resnet{_d}"], **_SMALL})
 
-for _d in (20, 32, 44, 56, 110):
-    _params_m, _error = TABLE6[_d]
-    _register(f"resnet{_d}_cifar", f"ResNet-{_d} for CIFAR-10 (§4.2: 6n+2 layers, 16/32/64 filters, option A).",
-              {"depths": cifar_stages(_d), "widths": CIFAR_WIDTHS, "stem": "cifar", "shortcut": "A"},
-              input_size=(3, 32, 32), num_classes=10,
-              reference={"params": PARAMS[f"resnet{_d}_cifar"], "params_m": _params_m, "cifar10_error": _error})
-    if _d <= 56:
-        _register(f"plain{_d}_cifar", f"Plain-{_d} for CIFAR-10: ResNet-{_d} without its shortcuts (§4.2).",
-                  {"depths": cifar_stages(_d), "widths": CIFAR_WIDTHS, "stem": "cifar", "shortcut": "none"},
-                  input_size=(3, 32, 32), num_classes=10,
-                  reference={"params": PARAMS[f"resnet{_d}_cifar"], "params_m": _params_m})
+def _torchvision_resnet(builder):
+    """Register ``resnet<depth>`` with torchvision's figures and the paper's."""
+    depth = int(builder.__name__[len("resnet"):])
+    params, gmacs, top1, top5 = TORCHVISION[depth]
+    published = Published(params=Figure(params, _TV), gmacs=Figure(gmacs, _TV), top1=Figure(top1, _TV),
+                          top5=Figure(top5, _TV), other=_paper_figures(depth))
+    return register_model(task="classification", paper=PAPER, year=2015, input_size=(3, 224, 224),
+                          published=published, test=TestSettings(input_size=(3, 32, 32), torchvision=builder.__name__)
+                          )(builder)
 
-for _unit, _error in UNIT_ERRORS.items():
-    _register(f"resnet110_cifar_{_unit}",
-              f"ResNet-110 for CIFAR-10 with unit {VARIANTS[_unit].label} of ECCV 2016 Fig. 4 (option A shortcuts).",
-              {"depths": cifar_stages(110), "widths": CIFAR_WIDTHS, "stem": "cifar", "shortcut": "A", "unit": _unit},
-              paper=PAPER_V2, year=2016, input_size=(3, 32, 32), num_classes=10,
-              reference={"params": PARAMS["resnet110_cifar"], "params_m": 1.7, "cifar10_error": _error})
 
-for _d, (_params_m, _error) in PREACT_CIFAR.items():
-    _register(f"preact_resnet{_d}_cifar", f"Pre-activation bottleneck ResNet-{_d} for CIFAR-10 (ECCV 2016, 9n+2 layers).",
-              {"depths": cifar_stages(_d, "bottleneck"), "block": "bottleneck", "widths": CIFAR_WIDTHS,
-               "stem": "cifar", "unit": "full_preact", "shortcut": "B", "stride_in_1x1": True},
-              paper=PAPER_V2, year=2016, input_size=(3, 32, 32), num_classes=10,
-              reference={"params": PARAMS[f"preact_resnet{_d}_cifar"], "params_m": _params_m,
-                         "cifar10_error": _error, **({"test_input_size": (3, 16, 16)} if _d > 200 else {})})
+def _paper_resnet(builder):
+    """Register ``resnet<depth>_v1`` (torchvision's parameter count: the stride moves, no weight)."""
+    depth = int(builder.__name__[len("resnet"):-len("_v1")])
+    published = Published(params=Figure(TORCHVISION[depth][0], _TV, "the same weights as torchvision's"),
+                          other=_paper_figures(depth))
+    return register_model(task="classification", paper=PAPER, year=2015, input_size=(3, 224, 224),
+                          published=published, test=_TEST)(builder)
+
+
+def _preact_resnet(builder):
+    depth = int(builder.__name__[len("preact_resnet"):])
+    published = Published(params=Figure(PREACT_PARAMS[depth], "counted from the architecture"))
+    return register_model(task="classification", paper=PAPER_V2, year=2016, input_size=(3, 224, 224),
+                          published=published, test=_TEST)(builder)
+
+
+def _imagenet(depth: int, num_classes: int, in_channels: int, overrides: dict[str, Any], **config: Any) -> ResNet:
+    block, depths = IMAGENET_STAGES[depth]
+    return ResNet(**{"depths": depths, "block": block, **config, **overrides},
+                  num_classes=num_classes, in_channels=in_channels)
+
+
+@_torchvision_resnet
+def resnet18(num_classes: int = 1000, in_channels: int = 3, **overrides: Any) -> ResNet:
+    """ResNet-18 as torchvision builds it (basic blocks)."""
+    return _imagenet(18, num_classes, in_channels, overrides)
+
+
+@_torchvision_resnet
+def resnet34(num_classes: int = 1000, in_channels: int = 3, **overrides: Any) -> ResNet:
+    """ResNet-34 as torchvision builds it (basic blocks)."""
+    return _imagenet(34, num_classes, in_channels, overrides)
+
+
+@_torchvision_resnet
+def resnet50(num_classes: int = 1000, in_channels: int = 3, **overrides: Any) -> ResNet:
+    """ResNet-50 as torchvision builds it (v1.5: stride on the 3×3)."""
+    return _imagenet(50, num_classes, in_channels, overrides)
+
+
+@_torchvision_resnet
+def resnet101(num_classes: int = 1000, in_channels: int = 3, **overrides: Any) -> ResNet:
+    """ResNet-101 as torchvision builds it (v1.5: stride on the 3×3)."""
+    return _imagenet(101, num_classes, in_channels, overrides)
+
+
+@_torchvision_resnet
+def resnet152(num_classes: int = 1000, in_channels: int = 3, **overrides: Any) -> ResNet:
+    """ResNet-152 as torchvision builds it (v1.5: stride on the 3×3)."""
+    return _imagenet(152, num_classes, in_channels, overrides)
+
+
+@_paper_resnet
+def resnet50_v1(num_classes: int = 1000, in_channels: int = 3, **overrides: Any) -> ResNet:
+    """ResNet-50 as in the paper: stride on the first 1×1 (Table 1's FLOPs)."""
+    return _imagenet(50, num_classes, in_channels, overrides, stride_in_1x1=True)
+
+
+@_paper_resnet
+def resnet101_v1(num_classes: int = 1000, in_channels: int = 3, **overrides: Any) -> ResNet:
+    """ResNet-101 as in the paper: stride on the first 1×1 (Table 1's FLOPs)."""
+    return _imagenet(101, num_classes, in_channels, overrides, stride_in_1x1=True)
+
+
+@_paper_resnet
+def resnet152_v1(num_classes: int = 1000, in_channels: int = 3, **overrides: Any) -> ResNet:
+    """ResNet-152 as in the paper: stride on the first 1×1 (Table 1's FLOPs)."""
+    return _imagenet(152, num_classes, in_channels, overrides, stride_in_1x1=True)
+
+
+@_preact_resnet
+def preact_resnet18(num_classes: int = 1000, in_channels: int = 3, **overrides: Any) -> ResNet:
+    """Pre-activation ResNet-18 (ECCV 2016; fb.resnet.torch preresnet)."""
+    return _imagenet(18, num_classes, in_channels, overrides, unit="full_preact")
+
+
+@_preact_resnet
+def preact_resnet34(num_classes: int = 1000, in_channels: int = 3, **overrides: Any) -> ResNet:
+    """Pre-activation ResNet-34 (ECCV 2016; fb.resnet.torch preresnet)."""
+    return _imagenet(34, num_classes, in_channels, overrides, unit="full_preact")
+
+
+@_preact_resnet
+def preact_resnet50(num_classes: int = 1000, in_channels: int = 3, **overrides: Any) -> ResNet:
+    """Pre-activation ResNet-50 (ECCV 2016; fb.resnet.torch preresnet)."""
+    return _imagenet(50, num_classes, in_channels, overrides, unit="full_preact")
+
+
+@_preact_resnet
+def preact_resnet101(num_classes: int = 1000, in_channels: int = 3, **overrides: Any) -> ResNet:
+    """Pre-activation ResNet-101 (ECCV 2016; fb.resnet.torch preresnet)."""
+    return _imagenet(101, num_classes, in_channels, overrides, unit="full_preact")
+
+
+@_preact_resnet
+def preact_resnet152(num_classes: int = 1000, in_channels: int = 3, **overrides: Any) -> ResNet:
+    """Pre-activation ResNet-152 (ECCV 2016; fb.resnet.torch preresnet)."""
+    return _imagenet(152, num_classes, in_channels, overrides, unit="full_preact")
+
+
+@_preact_resnet
+def preact_resnet200(num_classes: int = 1000, in_channels: int = 3, **overrides: Any) -> ResNet:
+    """Pre-activation ResNet-200 (ECCV 2016; fb.resnet.torch preresnet)."""
+    return _imagenet(200, num_classes, in_channels, overrides, unit="full_preact")

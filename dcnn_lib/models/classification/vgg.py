@@ -52,7 +52,7 @@ import torch.nn as nn
 
 from ...layers import guard_inputs
 from ...layers.lrn import LocalResponseNorm
-from ...registry import register_model
+from ...registry import Figure, Published, TestSettings, register_model
 
 PAPER = "Simonyan & Zisserman, Very Deep Convolutional Networks for Large-Scale Image Recognition, ICLR 2015"
 
@@ -214,49 +214,116 @@ class VGG(nn.Module):
 
 
 # ---- registry -------------------------------------------------------------------------------
-# name: (Table 1 column, batch norm, exact parameters, torchvision twin, its GMACs and acc@1).
-# The twins' counts are torchvision's metadata; A-LRN has A's (LRN has no parameters), and C is
-# D with three 3×3 kernels shrunk to 1×1: 138,357,544 − 8 × (256² + 2 × 512²) = 133,638,952.
-REGISTERED = {
-    "vgg11":     ("A",     False, 132_863_336, "vgg11",    7.609, 69.020),
-    "vgg11_bn":  ("A",     True,  132_868_840, "vgg11_bn", 7.609, 70.370),
-    "vgg11_lrn": ("A-LRN", False, 132_863_336, None,       None,  None),
-    "vgg13":     ("B",     False, 133_047_848, "vgg13",    11.308, 69.928),
-    "vgg13_bn":  ("B",     True,  133_053_736, "vgg13_bn", 11.308, 71.586),
-    "vgg16_c":   ("C",     False, 133_638_952, None,       None,  None),
-    "vgg16":     ("D",     False, 138_357_544, "vgg16",    15.470, 71.592),
-    "vgg16_bn":  ("D",     True,  138_365_992, "vgg16_bn", 15.470, 73.360),
-    "vgg19":     ("E",     False, 143_667_240, "vgg19",    19.632, 72.376),
-    "vgg19_bn":  ("E",     True,  143_678_248, "vgg19_bn", 19.632, 74.218),
+# name: (Table 1 column, batch norm after every convolution).
+VARIANTS = {"vgg11": ("A", False), "vgg11_bn": ("A", True), "vgg11_lrn": ("A-LRN", False),
+            "vgg13": ("B", False), "vgg13_bn": ("B", True), "vgg16_c": ("C", False),
+            "vgg16": ("D", False), "vgg16_bn": ("D", True), "vgg19": ("E", False), "vgg19_bn": ("E", True)}
+# torchvision's weights metadata of the twins: parameters, GMACs, acc@1, acc@5 (IMAGENET1K_V1).
+TORCHVISION = {
+    "vgg11": (132_863_336, 7.609, 69.020, 88.628), "vgg11_bn": (132_868_840, 7.609, 70.370, 89.810),
+    "vgg13": (133_047_848, 11.308, 69.928, 89.246), "vgg13_bn": (133_053_736, 11.308, 71.586, 90.374),
+    "vgg16": (138_357_544, 15.470, 71.592, 90.382), "vgg16_bn": (138_365_992, 15.470, 73.360, 91.516),
+    "vgg19": (143_667_240, 19.632, 72.376, 90.876), "vgg19_bn": (143_678_248, 19.632, 74.218, 91.842),
 }
+# A-LRN has A's parameters (LRN has none); C is D with three 3×3 kernels shrunk to 1×1:
+# 138,357,544 − 8 × (256² + 2 × 512²) = 133,638,952.
+COUNTED = {"vgg11_lrn": 132_863_336, "vgg16_c": 133_638_952}
+_TV = "torchvision weights metadata (IMAGENET1K_V1)"
 
 
-def _register(name: str, config: str, batch_norm: bool, params: int, twin: str | None,
-              gmacs: float | None, top1: float | None) -> None:
-    reference = {"config": config, "params": params, "paper_params_millions": TABLE2_MILLIONS[config],
-                 "weight_layers": weight_layers(config), "top1_err_paper": TABLE3_ERRORS[config][0],
-                 "top5_err_paper": TABLE3_ERRORS[config][1], "test_input_size": (3, 32, 32)}
-    if twin:
-        reference.update(gmacs_torchvision=gmacs, top1_acc_torchvision=top1)
-    bn = " with batch norm after every convolution (torchvision's variant; not in the paper)" if batch_norm else ""
-
-    def builder(num_classes: int = 1000, in_channels: int = 3) -> VGG:
-        return VGG(config, num_classes=num_classes, in_channels=in_channels, batch_norm=batch_norm)
-
-    builder.__name__ = builder.__qualname__ = name
-    builder.__doc__ = (f"VGG-{weight_layers(config)}, Table 1 configuration {config}{bn}.\n\n"
-                       "Input (N, 3, 224, 224) -> (N, num_classes) logits.")
-    register_model(name, task="classification", paper=PAPER, year=2015, input_size=(3, 224, 224),
-                   reference=reference, torchvision=twin)(builder)
-    globals()[name] = builder  # importable as dcnn_lib.models.classification.vgg.vgg16 too
+def _published(name: str) -> Published:
+    config = VARIANTS[name][0]
+    other = {"params_m": Figure(TABLE2_MILLIONS[config], "paper, Table 2"),
+             "top1_error": Figure(TABLE3_ERRORS[config][0], "paper, Table 3", "single scale, S = 256"),
+             "top5_error": Figure(TABLE3_ERRORS[config][1], "paper, Table 3", "single scale, S = 256")}
+    if name not in TORCHVISION:
+        return Published(params=Figure(COUNTED[name], "counted from Table 1"), other=other)
+    params, gmacs, top1, top5 = TORCHVISION[name]
+    return Published(params=Figure(params, _TV), gmacs=Figure(gmacs, _TV), top1=Figure(top1, _TV),
+                     top5=Figure(top5, _TV), other=other)
 
 
-for _name, _row in REGISTERED.items():
-    _register(_name, *_row)
+def _registered(builder):
+    """Register a builder named after a row of :data:`VARIANTS`, with that row's figures."""
+    name = builder.__name__
+    return register_model(task="classification", paper=PAPER, year=2015, input_size=(3, 224, 224),
+                          published=_published(name),
+                          test=TestSettings(input_size=(3, 32, 32), torchvision=name if name in TORCHVISION else None),
+                          )(builder)
+
+
+def _vgg(name: str, num_classes: int, in_channels: int) -> VGG:
+    config, batch_norm = VARIANTS[name]
+    return VGG(config, num_classes=num_classes, in_channels=in_channels, batch_norm=batch_norm)
+
+
+@_registered
+def vgg11(num_classes: int = 1000, in_channels: int = 3) -> VGG:
+    """VGG-11, Table 1 configuration A."""
+    return _vgg("vgg11", num_classes, in_channels)
+
+
+@_registered
+def vgg11_bn(num_classes: int = 1000, in_channels: int = 3) -> VGG:
+    """VGG-11, Table 1 configuration A with batch norm after every convolution (torchvision's variant; not in
+    the paper)."""
+    return _vgg("vgg11_bn", num_classes, in_channels)
+
+
+@_registered
+def vgg11_lrn(num_classes: int = 1000, in_channels: int = 3) -> VGG:
+    """VGG-11, Table 1 configuration A-LRN."""
+    return _vgg("vgg11_lrn", num_classes, in_channels)
+
+
+@_registered
+def vgg13(num_classes: int = 1000, in_channels: int = 3) -> VGG:
+    """VGG-13, Table 1 configuration B."""
+    return _vgg("vgg13", num_classes, in_channels)
+
+
+@_registered
+def vgg13_bn(num_classes: int = 1000, in_channels: int = 3) -> VGG:
+    """VGG-13, Table 1 configuration B with batch norm after every convolution (torchvision's variant; not in
+    the paper)."""
+    return _vgg("vgg13_bn", num_classes, in_channels)
+
+
+@_registered
+def vgg16_c(num_classes: int = 1000, in_channels: int = 3) -> VGG:
+    """VGG-16, Table 1 configuration C."""
+    return _vgg("vgg16_c", num_classes, in_channels)
+
+
+@_registered
+def vgg16(num_classes: int = 1000, in_channels: int = 3) -> VGG:
+    """VGG-16, Table 1 configuration D."""
+    return _vgg("vgg16", num_classes, in_channels)
+
+
+@_registered
+def vgg16_bn(num_classes: int = 1000, in_channels: int = 3) -> VGG:
+    """VGG-16, Table 1 configuration D with batch norm after every convolution (torchvision's variant; not in
+    the paper)."""
+    return _vgg("vgg16_bn", num_classes, in_channels)
+
+
+@_registered
+def vgg19(num_classes: int = 1000, in_channels: int = 3) -> VGG:
+    """VGG-19, Table 1 configuration E."""
+    return _vgg("vgg19", num_classes, in_channels)
+
+
+@_registered
+def vgg19_bn(num_classes: int = 1000, in_channels: int = 3) -> VGG:
+    """VGG-19, Table 1 configuration E with batch norm after every convolution (torchvision's variant; not in
+    the paper)."""
+    return _vgg("vgg19_bn", num_classes, in_channels)
 
 
 @register_model(task="classification", paper=PAPER + " (VGG-style, small images)", year=2015,
-                input_size=(1, 32, 32), reference={"config": "A", "params": 679_594})
+                input_size=(1, 32, 32),
+                published=Published(params=Figure(679_594, "counted from the layer sizes")))
 def vgg_mini(config: str | Sequence[str] = "A", num_classes: int = 10, in_channels: int = 1,
              width: float = 0.25, hidden: int = 256, dropout: float = 0.5, batch_norm: bool = True,
              init: str = "torchvision") -> VGG:

@@ -1,4 +1,5 @@
-"""Detection models; importing this package registers them (``task="detection"``).
+"""Detection models, ``task="detection"`` (``dcnn_lib.models`` imports every module here: a new file
+registers its models).
 
 One family a file, each a detector that only assembles parts (:mod:`dcnn_lib.detection`), and
 every one under the same contract (:mod:`dcnn_lib.detection.contract`): a dict of losses in
@@ -14,4 +15,11 @@ training mode, a list of ``{"boxes", "labels", "scores"}`` (+ ``"masks"``) in ev
 
 Backbones come from the registry (``vgg16``, ``resnet50``, ``alexnet_paper``, ``r2unet``...).
 """
-from . import fast_rcnn, faster_rcnn, mask_rcnn, rcnn, ssd, udnet, yolo  # noqa: F401
+
+# The small backbone of the detectors' CPU test configurations (TestSettings.kwargs): the
+# registry's VGG-style network at 1/16 width on grey input (inflated to RGB by the detector).
+TINY_BACKBONE = {"backbone": "vgg_mini", "backbone_kwargs": {"width": 1 / 16, "in_channels": 1}}
+# torchvision's detectors on 64×64 test images: few proposals and RoIs.
+FEW_ROIS = {"min_size": 64, "max_size": 64, "rpn_pre_nms_top_n_train": 100, "rpn_post_nms_top_n_train": 50,
+            "rpn_pre_nms_top_n_test": 50, "rpn_post_nms_top_n_test": 50, "box_batch_size_per_image": 32,
+            "box_detections_per_img": 10}

@@ -43,7 +43,8 @@ from ...detection.contract import DetectorContract
 from ...detection.proposals import ExternalProposals, SelectiveSearch
 from ...detection.roi_pool import SingleScaleRoIPool
 from ...layers import guard_inputs
-from ...registry import register_model
+from ...registry import Figure, Published, TestSettings, register_model
+from . import TINY_BACKBONE
 
 PAPER = "Girshick, Fast R-CNN, ICCV 2015"
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
@@ -61,7 +62,10 @@ _PREDICTOR = (4096 * 21 + 21) + (4096 * 84 + 84)
 
 
 @register_model(task="detection", paper=PAPER, year=2015, input_size=(3, 600, 1000),
-                reference={"params": _VGG16_NO_FC8 + _PREDICTOR, "voc2007_map": 66.9, "roi_pool": 7})
+                published=Published(params=Figure(_VGG16_NO_FC8 + _PREDICTOR, "counted: VGG-16 without fc8, the predictor"),
+                                    other={"voc2007_map": Figure(66.9, "paper, Table 1")}),
+                test=TestSettings(input_size=(3, 64, 64), kwargs=dict(num_classes=3, stride=8, box_head=32, min_size=64,
+                                                              max_size=64, rois_per_image=16, **TINY_BACKBONE)))
 def fast_rcnn(num_classes: int = 20, backbone: str = "vgg16", backbone_kwargs: dict | None = None,
               backbone_weights: dict | None = None, stride: int = 16, box_head: str | int = "classifier",
               roi_size: int = 7, proposals: str = "fast", max_proposals: int = 2000,

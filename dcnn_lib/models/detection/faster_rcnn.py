@@ -43,11 +43,13 @@ from ...detection.backbones import fpn_backbone, registry_classifier, two_stage_
 from ...detection.contract import DetectorContract
 from ...detection.roi_pool import SingleScaleRoIPool
 from ...layers import guard_inputs
-from ...registry import register_model
+from ...registry import Figure, Published, TestSettings, register_model
+from . import FEW_ROIS, TINY_BACKBONE
 
 PAPER = ("Ren, He, Girshick & Sun, Faster R-CNN: Towards Real-Time Object Detection with Region "
          "Proposal Networks, NIPS 2015")
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+TV_DET = "torchvision weights metadata (COCO_V1)"
 ANCHOR_SIZES = (128, 256, 512)     # §3.1.1: 3 scales (box areas 128², 256², 512²)
 ASPECT_RATIOS = (0.5, 1.0, 2.0)    # and 3 aspect ratios: k = 9 anchors per position
 # §3.1.3, §3.3 and the released code: proposals before / after NMS, RoIs per image, test NMS
@@ -75,8 +77,12 @@ _PREDICTOR = (4096 * 21 + 21) + (4096 * 84 + 84)
 
 
 @register_model(task="detection", paper=PAPER, year=2015, input_size=(3, 600, 1000),
-                reference={"params": _VGG16_NO_FC8 + _RPN + _PREDICTOR, "anchors_per_location": 9,
-                           "voc2007_map": 73.2})
+                published=Published(params=Figure(_VGG16_NO_FC8 + _RPN + _PREDICTOR, "counted: VGG-16 without fc8, RPN, predictor"),
+                                    other={"voc2007_map": Figure(73.2, "paper, Table 3", "VOC 07+12 training data")}),
+                test=TestSettings(input_size=(3, 64, 64), kwargs=dict(
+                    num_classes=3, stride=8, box_head=32, anchor_sizes=(8, 16, 32), min_size=64, max_size=64,
+                    rpn_pre_nms_top_n_train=200, rpn_post_nms_top_n_train=50, rpn_pre_nms_top_n_test=200,
+                    rpn_post_nms_top_n_test=50, box_batch_size_per_image=16, **TINY_BACKBONE)))
 def faster_rcnn(num_classes: int = 20, backbone: str = "vgg16", backbone_kwargs: dict | None = None,
                 backbone_weights: dict | None = None, stride: int = 16, box_head: str | int = "classifier",
                 roi_size: int = 7, anchor_sizes: Sequence[int] = ANCHOR_SIZES,
@@ -100,9 +106,11 @@ def faster_rcnn(num_classes: int = 20, backbone: str = "vgg16", backbone_kwargs:
                 "(torchvision's model)", year=2017, input_size=(3, 800, 1333),
                 # torchvision's metadata says 41,755,286: with pretrained weights its batch norms
                 # are frozen (their 53,120 affine weights become buffers); with weights=None not.
-                reference={"params": 41_755_286 + 53_120, "torchvision_num_params": 41_755_286,
-                           "torchvision_gmacs": 134.38, "coco_box_ap": 37.0},
-                torchvision="fasterrcnn_resnet50_fpn")
+                published=Published(params=Figure(41_755_286 + 53_120, TV_DET, "41,755,286 + the 53,120 batch norm weights"),
+                                    gmacs=Figure(134.38, TV_DET), other={
+                                        "params_frozen_bn": Figure(41_755_286, TV_DET),
+                                        "coco_box_ap": Figure(37.0, TV_DET, "COCO val2017, box AP %")}),
+                test=TestSettings(input_size=(3, 64, 64), kwargs=dict(num_classes=4, **FEW_ROIS), torchvision="fasterrcnn_resnet50_fpn"))
 def fasterrcnn_resnet50_fpn(num_classes: int = 91, **kwargs) -> FasterRCNN:
     """torchvision's Faster R-CNN ResNet-50-FPN (COCO: 91 outputs, background included), with
     dcnn_lib's ``resnet50``; ``kwargs`` go to ``FasterRCNN`` as in torchvision's builder."""

@@ -35,8 +35,9 @@ from torchvision.ops import MultiScaleRoIAlign
 from ...detection.backbones import fpn_backbone, registry_classifier, two_stage_parts
 from ...detection.contract import DetectorContract
 from ...layers import guard_inputs
-from ...registry import register_model
-from .faster_rcnn import ANCHOR_SIZES, ASPECT_RATIOS, rpn_anchors
+from ...registry import Figure, Published, TestSettings, register_model
+from . import FEW_ROIS, TINY_BACKBONE
+from .faster_rcnn import ANCHOR_SIZES, ASPECT_RATIOS, TV_DET, rpn_anchors
 
 PAPER = "He, Gkioxari, Dollár & Girshick, Mask R-CNN, ICCV 2017"
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
@@ -56,7 +57,13 @@ def _torchvision_mask_rcnn(num_classes: int, **kwargs) -> MaskRCNN:
 
 @register_model(task="detection", paper=PAPER, year=2017, input_size=(3, 800, 1333),
                 # torchvision's twin (below) less 10 classes: 1024·5 + 5 box, 256 + 1 mask weights each
-                reference={"params": 44_401_393 + 53_120 - 10 * ((1024 * 5 + 5) + (256 + 1))})
+                published=Published(params=Figure(44_401_393 + 53_120 - 10 * ((1024 * 5 + 5) + (256 + 1)),
+                                                  "counted: torchvision's twin less 10 classes")),
+                test=TestSettings(input_size=(3, 64, 64), kwargs=dict(
+                    num_classes=3, fpn=False, stride=8, box_head=32, mask_layers=(8, 8), anchor_sizes=(8, 16, 32),
+                    min_size=64, max_size=64, rpn_pre_nms_top_n_train=200, rpn_post_nms_top_n_train=50,
+                    rpn_pre_nms_top_n_test=200, rpn_post_nms_top_n_test=50, box_batch_size_per_image=16,
+                    **TINY_BACKBONE)))
 def mask_rcnn(num_classes: int = 80, backbone: str = "resnet50", backbone_kwargs: dict | None = None,
               backbone_weights: dict | None = None, fpn: bool = True, stride: int = 16,
               box_head: int = 1024, mask_layers: Sequence[int] = (256, 256, 256, 256),
@@ -88,9 +95,12 @@ def mask_rcnn(num_classes: int = 80, backbone: str = "resnet50", backbone_kwargs
 
 @register_model(task="detection", paper=PAPER + " (torchvision's model)", year=2017, input_size=(3, 800, 1333),
                 # torchvision's metadata (44,401,393) counts frozen batch norms, see fasterrcnn_resnet50_fpn
-                reference={"params": 44_401_393 + 53_120, "torchvision_num_params": 44_401_393,
-                           "torchvision_gmacs": 134.38, "coco_box_ap": 37.9, "coco_mask_ap": 34.6},
-                torchvision="maskrcnn_resnet50_fpn")
+                published=Published(params=Figure(44_401_393 + 53_120, TV_DET, "44,401,393 + the 53,120 batch norm weights"),
+                                    gmacs=Figure(134.38, TV_DET), other={
+                                        "params_frozen_bn": Figure(44_401_393, TV_DET),
+                                        "coco_box_ap": Figure(37.9, TV_DET, "COCO val2017, box AP %"),
+                                        "coco_mask_ap": Figure(34.6, TV_DET, "COCO val2017, mask AP %")}),
+                test=TestSettings(input_size=(3, 64, 64), kwargs=dict(num_classes=4, **FEW_ROIS), torchvision="maskrcnn_resnet50_fpn"))
 def maskrcnn_resnet50_fpn(num_classes: int = 91, **kwargs) -> MaskRCNN:
     """torchvision's Mask R-CNN ResNet-50-FPN (91 outputs, background included), with
     dcnn_lib's ``resnet50``; ``kwargs`` go to ``MaskRCNN`` as in torchvision's builder."""

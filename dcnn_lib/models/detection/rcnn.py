@@ -57,7 +57,8 @@ from ...detection.contract import DetectorContract
 from ...detection.proposals import SelectiveSearch
 from ...detection.warp import RegionWarp
 from ...layers import guard_inputs
-from ...registry import register_model
+from ...registry import Figure, Published, TestSettings, register_model
+from . import TINY_BACKBONE
 
 PAPER = ("Girshick, Donahue, Darrell & Malik, Rich feature hierarchies for accurate object detection "
          "and semantic segmentation, CVPR 2014")
@@ -216,8 +217,11 @@ _PAPER_PARAMS = _ALEXNET_2012 - _FC8 + (4096 * 21 + 21) + (4096 * 20 + 20) + (92
 
 
 @register_model(task="detection", paper=PAPER, year=2014, input_size=(3, 500, 500),
-                reference={"params": _PAPER_PARAMS, "voc2007_map": 58.5, "voc2007_map_no_bbox_reg": 54.2,
-                           "proposals": 2000, "warp": 227})
+                published=Published(params=Figure(_PAPER_PARAMS, "counted: AlexNet 2012 without fc8, SVMs, box regressors"),
+                                    other={"voc2007_map": Figure(58.5, "paper, Table 1", "with box regression"),
+                                           "voc2007_map_no_bbox_reg": Figure(54.2, "paper, Table 1")}),
+                test=TestSettings(input_size=(3, 64, 64), kwargs=dict(num_classes=3, warp_size=32, train_rois_per_image=16,
+                                                              **TINY_BACKBONE)))
 def rcnn(num_classes: int = 20, backbone: str = "alexnet_paper", backbone_kwargs: dict | None = None,
          backbone_weights: dict | None = None, warp_size: int = 224, **kwargs) -> RCNN:
     """R-CNN: selective search, warped regions, AlexNet features, per-class SVMs and box regressors.

@@ -46,7 +46,9 @@ from torchvision.models.detection.anchor_utils import DefaultBoxGenerator
 from ...detection.backbones import conv_trunk, registry_classifier
 from ...detection.contract import DetectorContract
 from ...layers import guard_inputs
-from ...registry import register_model
+from ...registry import Figure, Published, TestSettings, register_model
+from . import TINY_BACKBONE
+from .faster_rcnn import TV_DET
 
 PAPER = "Liu, Anguelov, Erhan, Szegedy, Reed, Fu & Berg, SSD: Single Shot MultiBox Detector, ECCV 2016"
 # §3 and Table 6 (SSD300): aspect ratios per map, VOC scales (conv4_3 0.1, then 0.2..0.9), steps
@@ -117,8 +119,12 @@ _PER_CLASS = sum(n * (9 * c + 1) for n, c in ((4, 512), (6, 1024), (6, 512), (6,
 
 
 @register_model(task="detection", paper=PAPER, year=2016, input_size=(3, 300, 300),
-                reference={"params": 35_641_826 - 70 * _PER_CLASS, "default_boxes": 8732,
-                           "voc2007_map": 74.3, "fps": 59})
+                published=Published(params=Figure(35_641_826 - 70 * _PER_CLASS, "counted: torchvision's SSD300 less 70 classes"),
+                                    other={"default_boxes": Figure(8732, "paper, §3"),
+                                           "voc2007_map": Figure(74.3, "paper, Table 7", "VOC 2007+2012 training data"),
+                                           "fps": Figure(59, "paper, Table 7", "Titan X")}),
+                test=TestSettings(input_size=(3, 64, 64), kwargs=dict(num_classes=3, size=64, stride=8, fc_channels=16,
+                                                              extra_channels=(16, 16), **TINY_BACKBONE)))
 def ssd(num_classes: int = 20, backbone: str | None = None, backbone_kwargs: dict | None = None,
         backbone_weights: dict | None = None, size: int = 300, stride: int = 8, fc_channels: int = 1024,
         extra_channels: Sequence[int] = (512, 256, 256), aspect_ratios: Sequence[Sequence[int]] | None = None,
@@ -148,9 +154,10 @@ def ssd(num_classes: int = 20, backbone: str | None = None, backbone_kwargs: dic
 
 @register_model(task="detection", paper=PAPER + " (torchvision's COCO model)", year=2016,
                 input_size=(3, 300, 300),
-                reference={"params": 35_641_826, "torchvision_gmacs": 34.858, "coco_box_ap": 25.1,
-                           "default_boxes": 8732},
-                torchvision="ssd300_vgg16")
+                published=Published(params=Figure(35_641_826, TV_DET), gmacs=Figure(34.858, TV_DET), other={
+                    "coco_box_ap": Figure(25.1, TV_DET, "COCO val2017, box AP %"),
+                    "default_boxes": Figure(8732, "paper, §3")}),
+                test=TestSettings(input_size=(3, 300, 300), kwargs=dict(num_classes=4), torchvision="ssd300_vgg16"))
 def ssd300_vgg16(num_classes: int = 91, **kwargs) -> SSD:
     """torchvision's SSD300 VGG-16 (COCO: 91 outputs, background included), with dcnn_lib's
     ``vgg16``; ``kwargs`` go to ``SSD`` as in torchvision's builder."""

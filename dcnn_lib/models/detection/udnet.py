@@ -46,7 +46,7 @@ from torchvision.models.detection.transform import GeneralizedRCNNTransform
 from ...detection.centre_maps import centre_targets, decode_centre_maps
 from ...detection.contract import DetectorContract
 from ...layers import guard_inputs
-from ...registry import register_model
+from ...registry import Figure, Published, TestSettings, register_model
 
 PAPER = ("Alom, Aspiras, Taha, Bowen & Asari, Microscopic nuclei classification, segmentation, and detection "
          "with improved deep convolutional neural networks (DCNN), Diagnostic Pathology 17:38, 2022")
@@ -133,7 +133,7 @@ class UDNet(DetectorContract, nn.Module):
 
 
 @register_model(task="detection", paper=PAPER, year=2022, input_size=(3, 256, 256),
-                reference={"base": "r2unet", "task": "nucleus centres (point detection)"})
+                test=TestSettings(input_size=(3, 64, 64), kwargs=dict(num_classes=3, input_size=64, widths=(4, 8, 16), box_size=True)))
 def udnet(num_classes: int = 1, input_size: int = 256, widths: Sequence[int] = (16, 32, 64, 128, 256),
           t: int = 2, box_size: bool = False, **kwargs) -> UDNet:
     """UD-Net: R2U-Net regression of a centre map (one class: nuclei), peaks as detections."""

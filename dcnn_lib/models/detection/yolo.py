@@ -53,7 +53,7 @@ from torchvision.models.detection.transform import GeneralizedRCNNTransform
 from ...detection.contract import DetectorContract, check_detection_inputs
 from ...detection.yolo_loss import yolo_v1_decode, yolo_v1_loss, yolo_v1_responsible
 from ...layers import guard_inputs
-from ...registry import register_model
+from ...registry import Figure, Published, TestSettings, register_model
 
 PAPER = "Redmon, Divvala, Girshick & Farhadi, You Only Look Once: Unified, Real-Time Object Detection, CVPR 2016"
 
@@ -245,8 +245,10 @@ _FC_PARAMS = (7 * 7 * 1024 * 4096 + 4096) + (4096 * 7 * 7 * 30 + 7 * 7 * 30)
 
 
 @register_model(task="detection", paper=PAPER, year=2016, input_size=(3, 448, 448),
-                reference={"params": _CONV_PARAMS + _FC_PARAMS, "conv_layers": 24, "fc_layers": 2,
-                           "output": (7, 7, 30), "voc2007_map": 63.4, "fps": 45})
+                published=Published(params=Figure(_CONV_PARAMS + _FC_PARAMS, "counted from Figure 3"),
+                                    other={"voc2007_map": Figure(63.4, "paper, Table 1", "VOC 2007+2012 training data"),
+                                           "fps": Figure(45, "paper, Table 1", "Titan X")}),
+                test=TestSettings(input_size=(3, 64, 64), kwargs=dict(num_classes=3, input_size=112, width=1 / 32, hidden=256)))
 def yolo_v1(num_classes: int = 20, S: int = 7, B: int = 2, input_size: int = 448, width: float = 1.0,
             hidden: int = 4096, batch_norm: bool = False, backbone_weights: dict | None = None, **kwargs) -> YOLOv1:
     """YOLO v1 (Figure 3): 24 conv + 2 FC layers, 448×448 input, a 7×7×30 grid on VOC.
@@ -263,8 +265,9 @@ _PRETRAIN_CONVS = _CONV_PARAMS - 4 * (3 * 3 * 1024 * 1024 + 1024)
 
 @register_model(task="classification", paper=PAPER + " (§2.2, pre-training network)", year=2016,
                 input_size=(3, 224, 224),
-                reference={"params": _PRETRAIN_CONVS + (1024 * 1000 + 1000), "imagenet_top5_single_crop": 88.0,
-                           "test_input_size": (3, 64, 64)})
+                published=Published(params=Figure(_PRETRAIN_CONVS + (1024 * 1000 + 1000), "counted from Figure 3 and §2.2"),
+                                    top5=Figure(88.0, "paper, §2.2", "single crop, ImageNet 2012 validation")),
+                test=TestSettings(input_size=(3, 64, 64)))
 def yolo_v1_classifier(num_classes: int = 1000, in_channels: int = 3, width: float = 1.0, batch_norm: bool = False,
                        input_size: int = 448, S: int = 7) -> YOLOv1Classifier:
     """YOLO's ImageNet pre-training network: the first 20 convolutions of Figure 3, average

@@ -1,7 +1,6 @@
-"""Segmentation models; importing this package registers them.
+"""Segmentation models (``dcnn_lib.models`` imports every module here: a new file registers its models).
 
 Every model takes ``(N, 3, H, W)`` and returns ``{"out": (N, classes, H, W)}`` like
 torchvision's segmentation models (``"aux"`` too where there is an auxiliary head; ``sam_tiny``
 returns masks for its prompts instead of classes, and their predicted IoUs).
 """
-from . import deeplab, dilated, fcn, nabla, pspnet, refinenet, sam, segnet, unet  # noqa: F401

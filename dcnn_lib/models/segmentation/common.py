@@ -23,6 +23,13 @@ from ...layers.dilation import dilate_stage
 from ...layers.feature_stages import FeatureStages
 from ...registry import get
 
+# Narrow backbones for the CPU tests and the book's training runs: the same builders, 1/8 width.
+VGG_NARROW = {"backbone": "vgg_mini",
+              "backbone_kwargs": {"config": "D", "width": 1 / 8, "in_channels": 3, "batch_norm": True}}
+RESNET_NARROW = {"backbone": "resnet50", "backbone_kwargs": {"widths": (8, 16, 32, 64)}}
+UNET_TINY = (4, 8, 16, 32, 64)
+COUNTED = "counted from the architecture"
+
 
 def upsample(x: torch.Tensor, size: Sequence[int]) -> torch.Tensor:
     """Bilinear resize of ``(N, C, h, w)`` to ``size``."""

@@ -37,8 +37,9 @@ import torch.nn as nn
 from ...layers import guard_inputs
 from ...layers.aspp import ASPP, conv_bn_relu
 from ...layers.seg_head import ConvHead
-from ...registry import register_model
-from .common import BackboneHead, resnet_backbone, stage_channels, upsample
+from ...registry import Figure, Published, TestSettings, register_model
+from .common import COUNTED, RESNET_NARROW, BackboneHead, resnet_backbone, stage_channels, upsample
+from .fcn import TV_SEG
 
 PAPER_V3 = "Chen, Papandreou, Schroff & Adam, Rethinking Atrous Convolution for Semantic Image Segmentation, arXiv 2017"
 PAPER_V3P = ("Chen, Zhu, Papandreou, Schroff & Adam, Encoder-Decoder with Atrous Separable Convolution for "
@@ -119,11 +120,11 @@ class DeepLabV3Plus(nn.Module):
         return {"out": upsample(scores, x.shape[-2:])}
 
 
-_SMALL = {"test_input_size": (3, 64, 64)}
+_TEST = TestSettings(input_size=(3, 64, 64), kwargs={**RESNET_NARROW, "aspp_channels": 16})
 
 
 @register_model(task="segmentation", paper=PAPER_V3, year=2017, input_size=(3, 513, 513),
-                reference={"params": 58_630_997, "aspp_rates_os16": (6, 12, 18), "multi_grid": (1, 2, 4), **_SMALL})
+                published=Published(params=Figure(58_630_997, COUNTED)), test=_TEST)
 def deeplabv3(num_classes: int = 21, backbone: str = "resnet101", backbone_kwargs: dict | None = None,
               output_stride: int = 16, aux_loss: bool = False, aspp_channels: int = 256,
               rates: Sequence[int] | None = None) -> DeepLabV3:
@@ -132,7 +133,7 @@ def deeplabv3(num_classes: int = 21, backbone: str = "resnet101", backbone_kwarg
 
 
 @register_model(task="segmentation", paper=PAPER_V3P, year=2018, input_size=(3, 513, 513),
-                reference={"params": 59_344_309, **_SMALL})
+                published=Published(params=Figure(59_344_309, COUNTED)), test=_TEST)
 def deeplabv3plus(num_classes: int = 21, backbone: str = "resnet101", backbone_kwargs: dict | None = None,
                   output_stride: int = 16, aspp_channels: int = 256, low_level_channels: int = 48,
                   rates: Sequence[int] | None = None) -> DeepLabV3Plus:
@@ -142,10 +143,14 @@ def deeplabv3plus(num_classes: int = 21, backbone: str = "resnet101", backbone_k
 
 
 @register_model(task="segmentation", paper=PAPER_V3 + " (torchvision's ResNet-50 version)", year=2017,
-                input_size=(3, 520, 520), torchvision="deeplabv3_resnet50",
-                reference={"torchvision_kwargs": {"weights_backbone": None},
-                           "params": 39_638_869, "params_with_aux": 42_004_074, "torchvision_gmacs": 178.722,
-                           "torchvision_voc_miou": 66.4, "bench_input_size": (3, 128, 128), **_SMALL})
+                input_size=(3, 520, 520),
+                published=Published(params=Figure(39_638_869, COUNTED, "without the auxiliary head"),
+                                    gmacs=Figure(178.722, TV_SEG), other={
+                                        "params_with_aux": Figure(42_004_074, TV_SEG),
+                                        "voc_miou": Figure(66.4, TV_SEG, "COCO val2017, VOC classes, mean IoU %")}),
+                test=TestSettings(input_size=(3, 64, 64), kwargs={**RESNET_NARROW, "aspp_channels": 16},
+                                  torchvision="deeplabv3_resnet50", torchvision_kwargs={"weights_backbone": None},
+                                  bench_input_size=(3, 128, 128)))
 def deeplabv3_resnet50(num_classes: int = 21, aux_loss: bool = False, backbone: str = "resnet50",
                        backbone_kwargs: dict | None = None, aspp_channels: int = 256) -> DeepLabV3:
     """torchvision's deeplabv3_resnet50 (OS 8, rates 12/24/36, no multi-grid), weights interchangeable."""

@@ -32,8 +32,8 @@ import torch.nn as nn
 
 from ...layers import guard_inputs
 from ...layers.context_module import DILATIONS, ContextModule
-from ...registry import get, register_model
-from .common import stage_channels, upsample, vgg_stages
+from ...registry import Figure, Published, TestSettings, get, register_model
+from .common import COUNTED, VGG_NARROW, stage_channels, upsample, vgg_stages
 from .fcn import convolutionalize
 
 PAPER = "Yu & Koltun, Multi-Scale Context Aggregation by Dilated Convolutions, ICLR 2016"
@@ -89,8 +89,8 @@ class DilatedNet(nn.Module):
 
 
 @register_model(task="segmentation", paper=PAPER, year=2016, input_size=(3, 500, 500),
-                reference={"params": 134_374_973, "context_dilations": DILATIONS, "context_rf": 67,
-                           "context_basic_params_formula": "64C² + 8C", "test_input_size": (3, 64, 64)})
+                published=Published(params=Figure(134_374_973, COUNTED)),
+                test=TestSettings(input_size=(3, 64, 64), kwargs={**VGG_NARROW, "hidden": 16}))
 def dilated_context(num_classes: int = 21, context: str | None = "basic", backbone: str = "vgg16",
                     backbone_kwargs: dict | None = None, hidden: int = 4096) -> DilatedNet:
     """Dilated VGG-16 front end + basic context module (dilations 1,1,2,4,8,16,1; identity init)."""

@@ -50,14 +50,16 @@ from ...layers import guard_inputs
 from ...layers.bilinear_upsampling import BilinearUpsampling
 from ...layers.seg_head import ConvHead
 from ...layers.up_conv import match_size
-from ...registry import get, register_model
-from .common import BackboneHead, resnet_backbone, stage_channels, upsample, vgg_stages
+from ...registry import Figure, Published, TestSettings, get, register_model
+from .common import (COUNTED, RESNET_NARROW, VGG_NARROW, BackboneHead, resnet_backbone, stage_channels, upsample,
+                     vgg_stages)
 
 PAPER = "Long, Shelhamer & Darrell, Fully Convolutional Networks for Semantic Segmentation, CVPR 2015"
 # Crop offsets of the released Caffe models (pad 100): (after upscore2, final) etc.
 CAFFE_OFFSETS = {"32s": {"final": 19}, "16s": {"pool4": 5, "final": 27}, "8s": {"pool4": 5, "pool3": 9, "final": 31}}
 # Table 2 (VOC 2011 val): mean IU of the three nets; Table 1: parameters of FCN-VGG16.
 PAPER_MIOU = {"32s": 59.4, "16s": 62.4, "8s": 62.7}
+TV_SEG = "torchvision weights metadata (COCO_WITH_VOC_LABELS_V1)"
 
 
 def convolutionalize(linear: nn.Linear, conv: nn.Conv2d) -> bool:
@@ -159,11 +161,15 @@ def _fcn(variant: str, num_classes: int, backbone: str, backbone_kwargs: dict | 
     return FCN(num_classes, variant, backbone, backbone_kwargs, hidden, pad100, dropout)
 
 
-_REF = {"test_input_size": (3, 64, 64)}
+def _published(variant: str, params: int) -> Published:
+    return Published(params=Figure(params, COUNTED), other={
+        "params_m": Figure(134, "paper, Table 1"),
+        "voc2011_miou": Figure(PAPER_MIOU[variant], "paper, Table 2", "VOC 2011 validation, mean IU %")})
 
 
 @register_model(task="segmentation", paper=PAPER, year=2015, input_size=(3, 500, 500),
-                reference={"params": 134_346_581, "paper_params_millions": 134, "voc2011_val_miou": PAPER_MIOU["32s"], **_REF})
+                published=_published("32s", 134_346_581),
+                test=TestSettings(input_size=(3, 64, 64), kwargs={**VGG_NARROW, "hidden": 16}))
 def fcn32s(num_classes: int = 21, backbone: str = "vgg16", backbone_kwargs: dict | None = None,
            hidden: int = 4096, pad100: bool = True, dropout: float = 0.5) -> FCN:
     """FCN-32s: VGG-16 convolutionalised, one fixed ×32 bilinear upsampling."""
@@ -171,7 +177,8 @@ def fcn32s(num_classes: int = 21, backbone: str = "vgg16", backbone_kwargs: dict
 
 
 @register_model(task="segmentation", paper=PAPER, year=2015, input_size=(3, 500, 500),
-                reference={"params": 134_364_410, "paper_params_millions": 134, "voc2011_val_miou": PAPER_MIOU["16s"], **_REF})
+                published=_published("16s", 134_364_410),
+                test=TestSettings(input_size=(3, 64, 64), kwargs={**VGG_NARROW, "hidden": 16, "pad100": False}))
 def fcn16s(num_classes: int = 21, backbone: str = "vgg16", backbone_kwargs: dict | None = None,
            hidden: int = 4096, pad100: bool = True, dropout: float = 0.5) -> FCN:
     """FCN-16s: FCN-32s plus a skip from pool4 (learned ×2, fixed ×16)."""
@@ -179,7 +186,8 @@ def fcn16s(num_classes: int = 21, backbone: str = "vgg16", backbone_kwargs: dict
 
 
 @register_model(task="segmentation", paper=PAPER, year=2015, input_size=(3, 500, 500),
-                reference={"params": 134_376_863, "paper_params_millions": 134, "voc2011_val_miou": PAPER_MIOU["8s"], **_REF})
+                published=_published("8s", 134_376_863),
+                test=TestSettings(input_size=(3, 64, 64), kwargs={**VGG_NARROW, "hidden": 16}))
 def fcn8s(num_classes: int = 21, backbone: str = "vgg16", backbone_kwargs: dict | None = None,
           hidden: int = 4096, pad100: bool = True, dropout: float = 0.5) -> FCN:
     """FCN-8s: FCN-16s plus a skip from pool3 (learned ×2, ×2, fixed ×8)."""
@@ -199,11 +207,14 @@ class FCNResNet(BackboneHead):
 
 
 @register_model(task="segmentation", paper=PAPER + " (torchvision's ResNet-50 version)", year=2015,
-                input_size=(3, 520, 520), torchvision="fcn_resnet50",
-                reference={"torchvision_kwargs": {"weights_backbone": None},
-                           "params": 32_957_013, "params_with_aux": 35_322_218,
-                           "torchvision_gmacs": 152.717, "torchvision_voc_miou": 60.5,
-                           "bench_input_size": (3, 128, 128), **_REF})
+                input_size=(3, 520, 520),
+                published=Published(params=Figure(32_957_013, COUNTED, "without the auxiliary head"),
+                                    gmacs=Figure(152.717, TV_SEG), other={
+                                        "params_with_aux": Figure(35_322_218, TV_SEG),
+                                        "voc_miou": Figure(60.5, TV_SEG, "COCO val2017, VOC classes, mean IoU %")}),
+                test=TestSettings(input_size=(3, 64, 64), kwargs={**RESNET_NARROW, "aux_loss": True},
+                                  torchvision="fcn_resnet50", torchvision_kwargs={"weights_backbone": None},
+                                  bench_input_size=(3, 128, 128)))
 def fcn_resnet50(num_classes: int = 21, aux_loss: bool = False, backbone: str = "resnet50",
                  backbone_kwargs: dict | None = None) -> FCNResNet:
     """torchvision's fcn_resnet50 (dilated ResNet-50, output stride 8), weights interchangeable."""

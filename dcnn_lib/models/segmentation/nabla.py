@@ -31,7 +31,8 @@ import torch.nn.functional as F
 from ...layers import guard_inputs
 from ...layers.recurrent_conv import RecurrentResidualBlock
 from ...layers.up_conv import UpConcat
-from ...registry import register_model
+from ...registry import Figure, Published, TestSettings, register_model
+from .common import COUNTED, UNET_TINY
 from .unet import WIDTHS
 
 PAPER = ("Alom, Aspiras, Taha & Asari, Skin Cancer Segmentation and Classification with NABLA-N and "
@@ -93,7 +94,8 @@ class NablaN(nn.Module):
 
 
 @register_model(task="segmentation", paper=PAPER, year=2019, input_size=(3, 256, 256),
-                reference={"params": 67_718_466, "n_latent": 3, "t": 2})
+                published=Published(params=Figure(67_718_466, COUNTED)),
+                test=TestSettings(input_size=(3, 64, 64), kwargs={"widths": UNET_TINY}))
 def nabla_n(num_classes: int = 2, in_channels: int = 3, widths: Sequence[int] = WIDTHS,
             n_latent: int = 3, t: int = 2) -> NablaN:
     """NABLA-N with N = 3 latent spaces fused in every decoding unit (our reading of the paper)."""

@@ -28,8 +28,8 @@ import torch.nn as nn
 from ...layers import guard_inputs
 from ...layers.pyramid_pooling import PyramidPooling
 from ...layers.seg_head import ConvHead
-from ...registry import register_model
-from .common import BackboneHead, resnet_backbone, stage_channels
+from ...registry import Figure, Published, TestSettings, register_model
+from .common import COUNTED, RESNET_NARROW, BackboneHead, resnet_backbone, stage_channels
 
 PAPER = "Zhao, Shi, Qi, Wang & Jia, Pyramid Scene Parsing Network, CVPR 2017"
 BINS = (1, 2, 3, 6)
@@ -60,8 +60,8 @@ class PSPNet(BackboneHead):
 
 
 @register_model(task="segmentation", paper=PAPER, year=2017, input_size=(3, 473, 473),
-                reference={"params": 48_957_802, "bins": BINS, "aux_weight": 0.4,
-                           "test_input_size": (3, 64, 64)})
+                published=Published(params=Figure(48_957_802, COUNTED, "with the auxiliary head")),
+                test=TestSettings(input_size=(3, 64, 64), kwargs=RESNET_NARROW))
 def pspnet(num_classes: int = 21, bins: Sequence[int] = BINS, backbone: str = "resnet50",
            backbone_kwargs: dict | None = None, aux_loss: bool = True) -> PSPNet:
     """PSPNet: dilated ResNet-50 (OS 8), pyramid pooling with bins 1/2/3/6, auxiliary loss on layer3."""

@@ -36,8 +36,8 @@ from ...layers.chained_residual_pooling import ChainedResidualPooling
 from ...layers.feature_stages import FeatureStages
 from ...layers.multi_resolution_fusion import MultiResolutionFusion
 from ...layers.residual_conv_unit import ResidualConvUnit
-from ...registry import get, register_model
-from .common import stage_channels, upsample
+from ...registry import Figure, Published, TestSettings, get, register_model
+from .common import COUNTED, RESNET_NARROW, stage_channels, upsample
 
 PAPER = ("Lin, Milan, Shen & Reid, RefineNet: Multi-Path Refinement Networks for High-Resolution "
          "Semantic Segmentation, CVPR 2017")
@@ -100,7 +100,8 @@ class RefineNet(nn.Module):
 
 
 @register_model(task="segmentation", paper=PAPER, year=2017, input_size=(3, 512, 512),
-                reference={"params": 109_751_893, "test_input_size": (3, 64, 64)})
+                published=Published(params=Figure(109_751_893, COUNTED)),
+                test=TestSettings(input_size=(3, 64, 64), kwargs={**RESNET_NARROW, "widths": (16, 8)}))
 def refinenet(num_classes: int = 21, backbone: str = "resnet101", backbone_kwargs: dict | None = None,
               widths: tuple[int, int] = (512, 256)) -> RefineNet:
     """4-cascaded RefineNet on ResNet-101: RCUs, multi-resolution fusion, chained residual pooling."""

@@ -44,7 +44,7 @@ from ...layers import guard_inputs
 from ...layers.layer_norm_2d import LayerNorm2d
 from ...layers.two_way_transformer import TwoWayTransformer
 from ...layers.vit_block import MLP, PatchEmbedding, ViTBlock
-from ...registry import register_model
+from ...registry import Figure, Published, TestSettings, register_model
 
 PAPER = "Kirillov et al., Segment Anything, ICCV 2023 (scaled-down re-implementation, trained here)"
 
@@ -241,8 +241,8 @@ sam_loss.takes_raw_output = True   # dcnn_lib.train.fit passes it the whole outp
 
 
 @register_model(task="segmentation", paper=PAPER, year=2023, input_size=(3, 64, 64),
-                reference={"params": 1_143_996, "scaled_down": True,
-                           "note": "a scaled-down SAM trained here on synthetic scenes, not the released weights"})
+                published=Published(params=Figure(1_143_996, "counted from this scaled-down configuration")),
+                test=TestSettings(input_size=(3, 64, 64), kwargs={"encoder_dim": 32, "dim": 32, "encoder_depth": 2}))
 def sam_tiny(img_size: int = 64, patch_size: int = 4, encoder_dim: int = 128, encoder_depth: int = 4,
              dim: int = 64) -> SamTiny:
     """A scaled-down SAM (ViT encoder, point/box prompt encoder, two-way mask decoder), trained here."""

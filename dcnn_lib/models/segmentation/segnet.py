@@ -33,8 +33,8 @@ import torch
 import torch.nn as nn
 
 from ...layers import guard_inputs
-from ...registry import get, register_model
-from .common import stage_channels, vgg_stages
+from ...registry import Figure, Published, TestSettings, get, register_model
+from .common import COUNTED, VGG_NARROW, stage_channels, vgg_stages
 
 PAPER = ("Badrinarayanan, Kendall & Cipolla, SegNet: A Deep Convolutional Encoder-Decoder Architecture "
          "for Image Segmentation, TPAMI 2017")
@@ -94,8 +94,9 @@ class SegNet(nn.Module):
 
 
 @register_model(task="segmentation", paper=PAPER, year=2017, input_size=(3, 360, 480),
-                reference={"params": 29_449_355, "encoder_params_paper_millions": 14.7,
-                           "test_input_size": (3, 64, 64)})
+                published=Published(params=Figure(29_449_355, COUNTED),
+                                    other={"encoder_params_m": Figure(14.7, "paper", "the VGG-16 encoder")}),
+                test=TestSettings(input_size=(3, 64, 64), kwargs=VGG_NARROW))
 def segnet(num_classes: int = 11, backbone: str = "vgg16_bn", backbone_kwargs: dict | None = None) -> SegNet:
     """SegNet: VGG-16-BN encoder, decoder upsampling with the encoder's max-pooling indices."""
     return SegNet(num_classes, backbone, backbone_kwargs)

@@ -49,7 +49,8 @@ from ...layers import guard_inputs
 from ...layers.double_conv import DoubleConv
 from ...layers.recurrent_conv import RecurrentResidualBlock
 from ...layers.up_conv import UpConcat
-from ...registry import register_model
+from ...registry import Figure, Published, TestSettings, register_model
+from .common import COUNTED, UNET_TINY
 
 PAPER = "Ronneberger, Fischer & Brox, U-Net: Convolutional Networks for Biomedical Image Segmentation, MICCAI 2015"
 PAPER_R2U = ("Alom, Hasan, Yakopcic, Taha & Asari, Recurrent Residual Convolutional Neural Network based on "
@@ -150,8 +151,9 @@ class UNet(nn.Module):
 
 
 @register_model(task="segmentation", paper=PAPER, year=2015, input_size=(3, 572, 572),
-                reference={"params": 31_031_810, "params_grey_input": 31_030_658, "params_paper_approx": 31.03e6,
-                           "output_size_for_572": 388})
+                published=Published(params=Figure(31_031_810, COUNTED, "RGB input; 31,030,658 for the paper's grey input"),
+                                    other={"params_m": Figure(31.03, "paper", "grey input")}),
+                test=TestSettings(input_size=(3, 64, 64), kwargs={"widths": UNET_TINY}))
 def unet(num_classes: int = 2, in_channels: int = 3, widths: Sequence[int] = WIDTHS,
          padding: str = "valid", batch_norm: bool = False) -> UNet:
     """U-Net as in Fig. 1 (valid convolutions, overlap-tile mirroring), for RGB input."""
@@ -159,7 +161,8 @@ def unet(num_classes: int = 2, in_channels: int = 3, widths: Sequence[int] = WID
 
 
 @register_model(task="segmentation", paper=PAPER_R2U, year=2018, input_size=(3, 256, 256),
-                reference={"params": 67_033_730, "t": 2})
+                published=Published(params=Figure(67_033_730, COUNTED)),
+                test=TestSettings(input_size=(3, 64, 64), kwargs={"widths": UNET_TINY}))
 def r2unet(num_classes: int = 2, in_channels: int = 3, widths: Sequence[int] = WIDTHS, t: int = 2) -> UNet:
     """R2U-Net: U-Net with recurrent residual convolutional units (t = 2), same padding, batch norm."""
     return UNet(num_classes, in_channels, widths, padding="same", batch_norm=True,
