@@ -130,3 +130,4 @@ from . import inception  # noqa: E402,F401
 from . import segmentation  # noqa: E402,F401
 from . import detection  # noqa: E402,F401
 from . import resnet  # noqa: E402,F401
+from . import dense  # noqa: E402,F401

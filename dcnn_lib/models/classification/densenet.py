@@ -290,3 +290,20 @@ def densenet_bc100_cifar(num_classes: int = 10, in_channels: int = 3, depth: int
                          **overrides: Any) -> DenseNet:
     """DenseNet-BC (L = 100, k = 12) of Table 2: 3 blocks of 16 bottleneck layers, θ = 0.5."""
     return densenet_cifar(depth, growth_rate, True, num_classes=num_classes, in_channels=in_channels, **overrides)
+
+
+# ---- scaled down for Fashion-MNIST (28×28 grey) on two CPU cores ----------------------------------
+@register_model(task="classification", paper=PAPER + " (scaled for 28×28 images)", year=2017,
+                input_size=(1, 28, 28), published=Published(params=Figure(257_746, "counted from the architecture")))
+def densenet_small(num_classes: int = 10, in_channels: int = 1, block_config: Sequence[int] = (2, 4, 6),
+                   growth_rate: int = 24, num_init_features: int = 24, bn_size: int | None = None,
+                   compression: float = 0.5, **overrides: Any) -> DenseNet:
+    """A DenseNet for 28×28 images: 3×3 stem, dense blocks of 2, 4, 6 layers (k = 24) at 28, 14, 7.
+
+    The CIFAR layout (one 3×3 stem convolution, no pooling before the first block) with
+    transitions that halve the channels (θ = 0.5) and without bottlenecks: on a CPU the extra
+    batch norm and 1×1 convolution of a bottleneck layer cost more time than they save in
+    multiply-adds at 28×28. Blocks grow deeper where the maps are smaller.
+    """
+    return DenseNet(block_config, growth_rate, num_init_features, bn_size, compression, stem="cifar",
+                    num_classes=num_classes, in_channels=in_channels, **overrides)

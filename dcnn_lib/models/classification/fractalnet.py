@@ -182,3 +182,21 @@ def fractalnet20_cifar(num_classes: int = 10, in_channels: int = 3, num_columns:
                        **overrides: Any) -> FractalNet:
     """FractalNet, 20 layers (B = 5, C = 3, widths 64-128-256-512-512), with dropout and drop-path."""
     return FractalNet(num_columns=num_columns, num_classes=num_classes, in_channels=in_channels, **overrides)
+
+
+# ---- scaled down for Fashion-MNIST (28×28 grey) ------------------------------------------------------
+@register_model(task="classification", paper=PAPER + " (scaled for 28×28 images)", year=2016,
+                input_size=(1, 28, 28), published=Published(params=Figure(fractal_params(
+                    (16, 32, 64, 128), 3, in_channels=1), "counted from the architecture")),
+                test=TestSettings(kwargs={"drop_path": 0.0, "global_drop": 0.0}))
+def fractalnet_small(num_classes: int = 10, in_channels: int = 1, widths: Sequence[int] = (16, 32, 64, 128),
+                     num_columns: int = 3, dropout: float | Sequence[float] = 0.0, drop_path: float = 0.15,
+                     global_drop: float = 0.5) -> FractalNet:
+    """FractalNet for 28×28 images: B = 4 blocks of C = 3 columns (16 layers deep), 16–128 maps.
+
+    The CIFAR network one block shorter (28 → 14 → 7 → 3 → 1 after the four poolings) and a
+    quarter as wide; drop-path as in the paper (local 15 %, global on half the mini-batches),
+    no dropout (the short runs of the book do not overfit).
+    """
+    return FractalNet(widths, num_columns, dropout, drop_path, global_drop, num_classes=num_classes,
+                      in_channels=in_channels)

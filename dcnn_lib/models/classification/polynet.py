@@ -34,8 +34,8 @@ from typing import Any
 
 import torch.nn as nn
 
-from ...layers import (IR_BLOCKS, InceptionResidual, PolyInception, inception_v4_stem, ir_block_a, ir_block_b,
-                       ir_block_c, ir_reduction_b, reduction_a)
+from ...layers import (IR_BLOCKS, ConvBNAct, InceptionResidual, PolyInception, inception_v4_stem, ir_block_a,
+                       ir_block_b, ir_block_c, ir_reduction_b, reduction_a, scale_branches)
 from ...registry import Figure, Published, TestSettings, register_model
 from .inception_v4 import InceptionV4Net
 
@@ -109,3 +109,52 @@ _PUBLISHED = Published(
 def polynet(num_classes: int = 1000, in_channels: int = 3, **overrides: Any) -> PolyNet:
     """Very Deep PolyNet as released: 10 × 2-way-A, 10 × [poly-3, 2-way]-B, 5 × [poly-3, 2-way]-C."""
     return PolyNet(num_classes=num_classes, in_channels=in_channels, **overrides)
+
+
+# ---- scaled down for Fashion-MNIST (28×28 grey) ------------------------------------------------------
+class PolyNetSmall(InceptionV4Net):
+    """PolyInception modules on 28×28 images: stem (3×3, 3×3/2) → stage A on 14×14 →
+    Reduction-A → stage B on 6×6 → average pooling → fc.
+
+    Args:
+        kinds: the PolyInception kind of the modules of stage A and of stage B.
+        depths: modules per stage.
+        width: stage A's Inception-ResNet-A branches at this fraction of the release's (stage B
+            at half of it); channels: the trunk's maps in stage A (stage B: + 96).
+        scale: residual scale of every module.
+        share: weight sharing of poly-k modules (``"all"``: the paper's algebra).
+    """
+
+    def __init__(self, kinds: tuple[str, str] = ("2-way", "poly-2"), depths: tuple[int, int] = (2, 2),
+                 width: float = 0.5, channels: int = 64, scale: float = 0.3, share: str = "all", *,
+                 num_classes: int = 10, in_channels: int = 1, dropout: float = 0.0) -> None:
+        a = scale_branches(ir_block_a(IR_BLOCKS["v2"]["a"]), width)
+        b = scale_branches(ir_block_b(IR_BLOCKS["v2"]["b"]), width / 2)
+        c17 = channels + 96
+        f: OrderedDict[str, nn.Module] = OrderedDict()
+        f["stem"] = nn.Sequential(ConvBNAct(in_channels, 32, 3, padding=1),                    # N x 32 x 28 x 28
+                                  ConvBNAct(32, channels, 3, 2, padding=1))                    # N x 64 x 14 x 14
+        f["stage_a"] = nn.Sequential(*(PolyInception(lambda: InceptionResidual(channels, a), kinds[0], scale, share)
+                                       for _ in range(depths[0])))
+        f["reduction_a"] = reduction_a(channels, 32, 32, 48, 48)                               # N x 160 x 6 x 6
+        f["stage_b"] = nn.Sequential(*(PolyInception(lambda: InceptionResidual(c17, b), kinds[1], scale, share)
+                                       for _ in range(depths[1])))
+        super().__init__(f, c17, num_classes, dropout, "PolyNetSmall", in_channels, input_hw=28)
+        self.config = {"kinds": tuple(kinds), "depths": tuple(depths), "width": width, "channels": channels,
+                       "scale": scale, "share": share}
+
+
+@register_model(task="classification", paper=PAPER + " (scaled for 28×28 images)", year=2016,
+                input_size=(1, 28, 28), published=Published(params=Figure(256_842, "counted from the architecture")))
+def polynet_small(num_classes: int = 10, in_channels: int = 1, kinds: tuple[str, str] = ("2-way", "poly-2"),
+                  depths: tuple[int, int] = (2, 2), width: float = 0.5, scale: float = 0.3,
+                  share: str = "all") -> PolyNetSmall:
+    """PolyNet for 28×28 images: 2 × 2-way Inception-ResNet-A modules, Reduction-A, 2 × poly-2 B modules.
+
+    The release's pattern at a small scale: 2-way modules (I + F + G) at the larger maps,
+    second-order ones (I + F + F²) at the smaller; branches at half (A) and a quarter (B) of
+    the released widths. ``kinds`` and ``depths`` build the chapter's comparison at equal
+    parameters (``("residual", "residual")`` with depths doubled, ``("2-way", "2-way")``...).
+    """
+    return PolyNetSmall(kinds, depths, width, scale=scale, share=share, num_classes=num_classes,
+                        in_channels=in_channels)

@@ -138,3 +138,33 @@ def res2net50_26w_4s(num_classes: int = 1000, in_channels: int = 3, base_width: 
                      **overrides: Any) -> Res2Net:
     """Res2Net-50 26w×4s: ResNet-50's stages of Res2Net bottlenecks, w = 26 maps per split, s = 4 splits."""
     return Res2Net(STAGES[50], base_width, scale, num_classes=num_classes, in_channels=in_channels, **overrides)
+
+
+# ---- scaled down for Fashion-MNIST (28×28 grey) ------------------------------------------------------
+@register_model(task="classification", paper=PAPER + " (scaled for 28×28 images)", year=2019,
+                input_size=(1, 28, 28), published=Published(params=Figure(272_413, "counted from the architecture")))
+def res2net_small(num_classes: int = 10, in_channels: int = 1, depths: Sequence[int] = (1, 1, 1),
+                  widths: Sequence[int] = (24, 48, 96), base_width: int = 26, scale: int = 4,
+                  stem_width: int = 32) -> Res2Net:
+    """Res2Net for 28×28 images: 3×3 stem, one Res2Net bottleneck per stage at 28, 14, 7 (26w×4s).
+
+    The budget of the ResNet chapter's 8-layer ResNet (32/64/128 channels, 0.30 M parameters,
+    36 M multiply-adds): 0.27 M parameters and 36 M multiply-adds, with bottlenecks of 96,
+    192 and 384 output maps whose 3×3 stage is s = 4 splits of w = 9, 19, 39 maps.
+    """
+    return Res2Net(depths, base_width, scale, widths, stem="small", stem_width=stem_width,
+                   num_classes=num_classes, in_channels=in_channels)
+
+
+def equal_budget_width(scale: int, params: int, **config: Any) -> int:
+    """The base width w that brings ``Res2Net(scale=scale, base_width=w, **config)`` closest to
+    ``params`` parameters (the comparison of scales at equal budget, as the README's
+    48w×2s / 26w×4s / 14w×8s rows)."""
+    def count(w: int) -> int:
+        return sum(p.numel() for p in Res2Net(base_width=w, scale=scale, **config).parameters())
+
+    lo, hi = 1, 1024
+    while lo < hi:                                     # the smallest w whose count reaches params
+        mid = (lo + hi) // 2
+        lo, hi = (mid + 1, hi) if count(mid) < params else (lo, mid)
+    return min((w for w in (lo - 1, lo) if w >= 1), key=lambda w: abs(count(w) - params))
