@@ -133,3 +133,22 @@ def test_bad_configuration():
         FractalBlock(3, 8, 0)
     with pytest.raises(ValueError, match=r"layer 'block1.columns.\d.0.conv'.*expects 3 input channels, got 1"):
         dl.models.get("fractalnet20_cifar").eval()(torch.zeros(1, 1, 32, 32))
+
+
+def test_diagram_draws_every_convolution_and_join():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from dcnn_lib.diagrams import draw_fractal
+
+    for C in (2, 3, 4):
+        block = FractalBlock(3, 8, C)
+        ax = draw_fractal(block)
+        assert sum(t.get_text() == "conv" for t in ax.texts) == 2 ** C - 1
+        bars = [p for p in ax.patches if p.get_facecolor()[:3] == matplotlib.colors.to_rgb("#7bc67b")]
+        assert len(bars) == len(block.joins())
+        plt.close(ax.figure)
+    with pytest.raises(TypeError, match="expects a FractalBlock"):
+        draw_fractal(nn.Conv2d(1, 1, 1))
