@@ -98,3 +98,18 @@ def test_polynet_patterns_build_baselines():
     ir = PolyNet((1, 1, 1), {"a": ("residual",), "b": ("residual",), "c": ("residual",)})
     assert [type(b).__name__ for b in ir.features.stage_a] == ["PolyInception"]
     assert n_params(ir) < n_params(PolyNet((1, 1, 1)))
+
+
+def test_small_polynet_comparison_has_equal_parameters():
+    from dcnn_lib.recipes.dense import POLY_ARMS
+
+    counts = {kind: n_params(dl.recipes.get(f"polynet_small_{kind.replace('-', '')}", "smoke").build_model())
+              for kind in POLY_ARMS}
+    assert len(set(counts.values())) == 1, counts
+    s = {kind: dl.analysis.summary(dl.recipes.get(f"polynet_small_{kind.replace('-', '')}", "smoke").build_model(),
+                                   (1, 28, 28)).total_macs for kind in ("residual", "poly-2")}
+    assert 1.5 < s["poly-2"] / s["residual"] < 2.0             # F² costs one more pass of each block
+    m = dl.models.get("polynet_small")
+    assert [mod.kind for mod in m.features.stage_a] == ["2-way", "2-way"]
+    assert [mod.kind for mod in m.features.stage_b] == ["poly-2", "poly-2"]
+    assert m(torch.randn(2, 1, 28, 28)).shape == (2, 10)

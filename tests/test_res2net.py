@@ -102,3 +102,16 @@ def test_bad_configuration():
         Res2Net(widths=(64, 128, 256))
     with pytest.raises(ValueError, match="layer 'conv1'.*expects 3 input channels, got 1"):
         dl.models.get("res2net50_26w_4s")(torch.zeros(1, 1, 32, 32))
+
+
+def test_scales_at_equal_budget():
+    from dcnn_lib.models.classification.res2net import equal_budget_width
+    from dcnn_lib.recipes.dense import RES2NET_SCALES
+
+    ref = n_params(dl.models.get("res2net_small"))
+    config = dict(depths=(1, 1, 1), widths=(24, 48, 96), stem="small", stem_width=32, in_channels=1, num_classes=10)
+    for s, w in RES2NET_SCALES.items():
+        assert equal_budget_width(s, ref, **config) == w
+        count = n_params(dl.recipes.get(f"res2net_small_s{s}", "smoke").build_model())
+        assert abs(count - ref) / ref < 0.01                   # within 1 % of 26w×4s
+    assert equal_budget_width(4, ref, **config) == 26

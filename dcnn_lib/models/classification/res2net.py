@@ -52,6 +52,15 @@ TABLE1 = {"resnet50": (23.85, 7.13), "resnext50": (22.61, 6.50), "res2net50": (2
           "res2next50": (21.76, 6.09), "se_res2net50": (21.56, 5.94)}
 
 
+def _init_weights(m: nn.Module) -> None:
+    """The official code's initialisation: He et al. normal (fan-out) convolutions, BN at 1 and 0."""
+    if isinstance(m, nn.Conv2d):
+        nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+    elif isinstance(m, nn.BatchNorm2d):
+        nn.init.ones_(m.weight)
+        nn.init.zeros_(m.bias)
+
+
 class Res2Net(nn.Sequential):
     """ResNet-style stem, stages of Res2Net bottlenecks, global average pooling, fc.
 
@@ -101,12 +110,7 @@ class Res2Net(nn.Sequential):
         self.feature_info, self.num_classes = feature_info, num_classes
         self.config = {"depths": tuple(depths), "base_width": base_width, "scale": scale,
                        "widths": tuple(widths), "stem": stem, "stem_width": stem_width}
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
+        self.apply(_init_weights)
         if zero_init_residual:
             for m in self.modules():
                 if isinstance(m, Res2NetBottleneck):
