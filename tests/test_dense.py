@@ -136,6 +136,8 @@ def test_memory_efficient_layers_compute_the_same_and_keep_less():
     yb.square().sum().backward()
     for (n, a), b in zip(naive.named_parameters(), efficient.parameters()):
         assert torch.allclose(a.grad, b.grad, rtol=1e-4, atol=1e-5), n
+    for (n, a), b in zip(naive.named_buffers(), efficient.buffers()):   # running statistics updated once
+        assert torch.allclose(a, b, atol=1e-6), n
     kept_naive, kept_efficient = kept_after_forward(naive, x), kept_after_forward(efficient, x)
     assert kept_efficient < kept_naive / 3
     # the switch works in place on a built network

@@ -29,7 +29,9 @@ depth. ``memory_efficient=True`` (Pleiss et al., "Memory-Efficient Implementatio
 2017; torchvision's flag of the same name) recomputes concatenation, BN, ReLU and the first
 convolution in the backward pass instead of keeping them (``torch.utils.checkpoint``): only
 the layers' k-channel outputs are kept, linear in depth, for the price of one more forward
-pass through the cheap part of each layer. The outputs and gradients are the same.
+pass through the cheap part of each layer. The outputs, the gradients and the batch-norm
+running statistics are the same (the recomputation does not update the statistics twice, as
+torchvision's does).
 """
 from __future__ import annotations
 
@@ -80,6 +82,7 @@ class DenseLayer(nn.Module):
         self.in_channels, self.growth_rate, self.bn_size = in_channels, growth_rate, bn_size
         self.drop_rate = float(drop_rate)
         self.memory_efficient = memory_efficient
+        self._recomputing = False
 
     def _drop(self, x: torch.Tensor) -> torch.Tensor:
         return F.dropout(x, self.drop_rate, self.training) if self.drop_rate > 0 else x
@@ -88,6 +91,22 @@ class DenseLayer(nn.Module):
         """``conv1(relu1(norm1([inputs])))``: the part that reads the whole concatenation."""
         return self.conv1(self.relu1(self.norm1(torch.cat(inputs, 1))))
 
+    def _first_once(self, *inputs: torch.Tensor) -> torch.Tensor:
+        """:meth:`first` for ``checkpoint``, which calls it twice: in the forward pass and again
+        in the backward pass. The second call must not update ``norm1``'s running statistics a
+        second time (torchvision's memory-efficient DenseNet does): momentum 0 keeps them."""
+        if not self._recomputing:
+            self._recomputing = True
+            return self.first(*inputs)
+        bn = self.norm1
+        momentum, tracked = bn.momentum, bn.num_batches_tracked.clone()
+        bn.momentum = 0.0
+        try:
+            return self.first(*inputs)
+        finally:
+            bn.momentum = momentum
+            bn.num_batches_tracked.copy_(tracked)
+
     def forward(self, inputs: torch.Tensor | Sequence[torch.Tensor]) -> torch.Tensor:
         inputs = [inputs] if isinstance(inputs, torch.Tensor) else list(inputs)
         got = sum(t.shape[1] for t in inputs)
@@ -95,7 +114,8 @@ class DenseLayer(nn.Module):
             raise DcnnValueError(f"DenseLayer: expects inputs with {self.in_channels} channels in all, "
                              f"got {got} ({' + '.join(str(t.shape[1]) for t in inputs)})")
         if self.memory_efficient and torch.is_grad_enabled() and any(t.requires_grad for t in inputs):
-            out = checkpoint(self.first, *inputs, use_reentrant=False)
+            self._recomputing = False
+            out = checkpoint(self._first_once, *inputs, use_reentrant=False)
         else:
             out = self.first(*inputs)
         if self.bn_size is None:
