@@ -1,6 +1,7 @@
 # DCNN Book. The two commands: `make book` and `make test`. Both set everything up first.
 #
-#   make book                 build the HTML book into _build/html (warnings are errors)
+#   make book [SOLUTIONS=0]   build the HTML book into _build/html (warnings are errors);
+#                             SOLUTIONS=0 leaves the exercises' solutions out
 #   make test                 unit tests + notebook tests (offline, smoke scale)
 #   make execute [SCALE=book|full] [NB=chapters/x.ipynb]
 #                             re-run chapters in place with papermill (the committed copy is
@@ -13,6 +14,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 SCALE  ?= book
+SOLUTIONS ?= 1
 NB     ?= chapters/*.ipynb
 WIDGETS_HTML_MANAGER := @jupyter-widgets/html-manager@1.0.15
 REQUIREJS            := requirejs@2.3.8
@@ -30,16 +32,20 @@ $(STAMP): requirements-lock.txt pyproject.toml
 	$(PY) -m pip install -q --no-deps -e .
 	touch $@
 
-# The widget manager JavaScript, so progress bars and explorers render in the offline book.
+# The widget manager JavaScript (and the icon fonts it loads from the same folder: the
+# page's _static/dcnn.js points it there), so progress bars and explorers render offline.
 $(WIDGETS_JS):
 	mkdir -p _vendor/widgets
 	tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent $(WIDGETS_HTML_MANAGER) $(REQUIREJS) >/dev/null \
 	  && for f in *.tgz; do mkdir -p "$${f%.tgz}" && tar xzf "$$f" -C "$${f%.tgz}"; done \
 	  && cp jupyter-widgets-html-manager-*/package/dist/embed-amd.js $(CURDIR)/_vendor/widgets/ \
+	  && cp jupyter-widgets-html-manager-*/package/dist/*.woff* jupyter-widgets-html-manager-*/package/dist/*.ttf \
+	        jupyter-widgets-html-manager-*/package/dist/*.eot jupyter-widgets-html-manager-*/package/dist/*.svg \
+	        $(CURDIR)/_vendor/widgets/ \
 	  && cp requirejs-*/package/require.js $(CURDIR)/_vendor/widgets/ && rm -rf $$tmp
 
 book: $(STAMP) $(WIDGETS_JS)
-	$(VENV)/bin/jupyter-book build . -W -n --keep-going
+	DCNN_SOLUTIONS=$(SOLUTIONS) $(VENV)/bin/jupyter-book build . -W -n --keep-going
 
 # Fashion-MNIST for the tests and chapters: found locally, or Debian's package installed (as
 # root), or (online) downloaded by torchvision. Never fails silently.

@@ -11,12 +11,12 @@ from .registry import register_model  # noqa: E402
 
 
 def __getattr__(name: str):
-    # train, viz and widgets pull in tqdm, matplotlib and ipywidgets: import them on first use.
-    if name in ("train", "viz", "widgets"):
+    # train, viz, widgets and results pull in tqdm, matplotlib and ipywidgets: import them on first use.
+    if name in ("train", "viz", "widgets", "results"):
         import importlib
 
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'dcnn_lib' has no attribute {name!r}")
 
 
-__all__ = ["analysis", "data", "layers", "metrics", "models", "recipes", "runtime", "train", "viz", "register_model", "__version__"]
+__all__ = ["analysis", "data", "layers", "metrics", "models", "recipes", "results", "runtime", "train", "viz", "register_model", "__version__"]

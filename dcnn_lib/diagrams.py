@@ -49,7 +49,7 @@ def describe_branch(specs: Any) -> str:
     return " → ".join(_labels(s)[0] for s in specs)
 
 
-def _box(ax, x: float, y: float, w: float, text: str, kind: str, h: float = 0.55, fontsize: float = 8) -> None:
+def _box(ax, x: float, y: float, w: float, text: str, kind: str, h: float = 0.55, fontsize: float = 10) -> None:
     """A rounded box of width ``w`` centred on ``(x, y)``."""
     ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.02,rounding_size=0.08",
                                 fc=COLOURS[kind], ec="#555555", lw=0.8))
@@ -81,7 +81,8 @@ def draw_module(module: Inception | InceptionResNetBlock, ax=None, title: str | 
     width = span + (1.2 if residual else 0)
     extra = 3 if residual else 0
     if ax is None:
-        _, ax = plt.subplots(figsize=(max(4.0, 1.15 * width), 0.75 * (depth + 3 + extra)))
+        # 0.95 in a unit: the text (10 pt) stays >= 10 px when a 4-branch module fits the column
+        _, ax = plt.subplots(figsize=(max(4.0, 0.95 * width), 0.7 * (depth + 3 + extra)))
     top, bottom = depth + 1.0, 0.0
     xs = [(i - (n - 1) / 2) * col_width for i in range(n)]
     _box(ax, 0, top, span - 0.2, f"input ({inc.in_channels} maps)", "io")
@@ -94,7 +95,7 @@ def draw_module(module: Inception | InceptionResNetBlock, ax=None, title: str | 
                 w = col_width * 0.92 / k
                 for i, part in enumerate(spec.parts):
                     xi = x - col_width * 0.46 + w * (i + 0.5)
-                    _box(ax, xi, y, w * 0.96, _conv_label(part), "conv", fontsize=6.5)
+                    _box(ax, xi, y, w * 0.96, _conv_label(part), "conv", fontsize=9)
                     _arrow(ax, x, y_prev - 0.28, xi, y + 0.28)
                     _arrow(ax, xi, y - 0.28, x, bottom + 0.28)
             else:
@@ -105,7 +106,7 @@ def draw_module(module: Inception | InceptionResNetBlock, ax=None, title: str | 
                     _arrow(ax, x, y - 0.28, x, bottom + 0.28)
             y_prev = y
         ax.text(x + col_width * 0.46, bottom + 0.34, str(inc.branch_channels[name]), ha="right", va="bottom",
-                fontsize=7, color="#333333")
+                fontsize=9, color="#333333")
     _box(ax, 0, bottom, span - 0.2, f"filter concat ({inc.out_channels} maps)", "io")
     if residual:
         y = bottom
@@ -124,7 +125,7 @@ def draw_module(module: Inception | InceptionResNetBlock, ax=None, title: str | 
     ax.set_ylim(bottom - 0.6, top + 0.6)
     ax.axis("off")
     if title:
-        ax.set_title(title, fontsize=10)
+        ax.set_title(title, fontsize=11)
     return ax
 
 

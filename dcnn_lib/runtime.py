@@ -111,16 +111,29 @@ def provenance(scale: str, seed: int | None = None, dev: torch.device | None = N
 
 
 def setup(scale: str = "auto", seed: int = 0, *, verbose: bool = True) -> tuple[str, torch.device]:
-    """What a chapter's first cell does: resolve the scale, seed, pick the device, print provenance.
+    """What a chapter's first cell does: resolve the scale, seed, pick the device, apply the
+    book's figure style (:func:`dcnn_lib.viz.use_book_style`), print provenance.
 
     Returns ``(scale, device)``.
     """
-    scale = resolve_scale(scale)
+    global _CURRENT_SCALE
+    scale = _CURRENT_SCALE = resolve_scale(scale)
     seed_everything(seed)
     dev = device()
+    from .viz import use_book_style   # the book's figure defaults: legible at page width, opaque
+
+    use_book_style()
     if verbose:
         print(provenance(scale, seed, dev))
     return scale, dev
+
+
+_CURRENT_SCALE: str | None = None
+
+
+def current_scale() -> str | None:
+    """The scale of the running chapter (set by :func:`setup`; ``None`` before it ran)."""
+    return _CURRENT_SCALE
 
 
 def online(host: str = "download.pytorch.org", port: int = 443, timeout: float = 1.5) -> bool:

@@ -1,4 +1,12 @@
-"""Matplotlib figures the chapters share: learning curves, confusion matrices, image grids."""
+"""Matplotlib figures the chapters share (learning curves, confusion matrices, image grids,
+receptive fields), the book's figure defaults, and tables as HTML.
+
+Legible in the book: a figure is shown at ``dpi`` pixels per inch and scaled down to the text
+column (~800 px) when wider, so what counts is font size against figure width.
+:data:`BOOK_STYLE` (applied by :func:`use_book_style`, which ``dl.runtime.setup`` calls)
+draws at 100 dpi on an opaque white ground, 8 inches wide by default, 10-13 pt text;
+:func:`smallest_text_px` measures a figure as the book will show it.
+"""
 from __future__ import annotations
 
 import math
@@ -7,6 +15,61 @@ from typing import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+
+from .htmltable import HTMLTable, html_table  # noqa: F401  (dl.viz.html_table)
+
+#: The book's text column in pixels: figures must be legible at this width.
+COLUMN_PX = 800
+#: The smallest text height (px) a figure may show once scaled to :data:`COLUMN_PX`.
+MIN_TEXT_PX = 10.0
+#: Matplotlib settings of every chapter (:func:`use_book_style`).
+BOOK_STYLE = {
+    "figure.dpi": 100,                 # 8 in = 800 px: a default-size figure fills the column 1:1
+    "savefig.dpi": "figure",
+    "figure.figsize": (8.0, 4.2),
+    "figure.facecolor": "white",       # opaque: readable on the dark theme too
+    "axes.facecolor": "white",
+    "savefig.facecolor": "white",
+    "savefig.transparent": False,
+    "font.size": 11,
+    "axes.titlesize": 12,
+    "axes.labelsize": 11,
+    "xtick.labelsize": 10,
+    "ytick.labelsize": 10,
+    "legend.fontsize": 10,
+    "legend.title_fontsize": 10,
+    "figure.titlesize": 13,
+}
+
+
+def use_book_style() -> None:
+    """Apply :data:`BOOK_STYLE` to matplotlib (``dl.runtime.setup`` calls it)."""
+    plt.rcParams.update(BOOK_STYLE)
+
+
+def smallest_text_px(fig, column_px: float = COLUMN_PX) -> float:
+    """Height in pixels of the smallest text ``fig`` draws, as the book shows it: saved at
+    ``fig.dpi`` with a tight bounding box (what the notebook stores), then scaled down to
+    ``column_px`` when wider. ``inf`` when the figure draws no text."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    sizes: list[float] = []
+    draw_text = renderer.draw_text
+
+    def record(gc, x, y, s, prop, angle, ismath=False, mtext=None):
+        if str(s).strip():
+            sizes.append(prop.get_size_in_points())
+        return draw_text(gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
+
+    renderer.draw_text = record
+    try:
+        fig.draw(renderer)
+    finally:
+        renderer.draw_text = draw_text
+    if not sizes:
+        return math.inf
+    width_px = fig.get_tightbbox(renderer).width * fig.dpi
+    return min(sizes) * fig.dpi / 72 * min(1.0, column_px / width_px)
 
 
 def plot_history(histories: Sequence, labels: Sequence[str] | None = None, axes=None,
@@ -18,7 +81,7 @@ def plot_history(histories: Sequence, labels: Sequence[str] | None = None, axes=
     Returns the figure.
     """
     if axes is None:
-        fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+        fig, axes = plt.subplots(1, 2, figsize=(8.6, 3.6))
     else:
         fig = axes[0].figure
     labels = list(labels) if labels is not None else [h.name or f"run {i}" for i, h in enumerate(histories)]
@@ -33,12 +96,12 @@ def plot_history(histories: Sequence, labels: Sequence[str] | None = None, axes=
     for j, (name, value) in enumerate((reference or {}).items()):
         axes[1].axhline(value, color="0.4", ls=":", lw=1)
         axes[1].annotate(name, (axes[1].get_xlim()[0], value), xytext=(3, 3), textcoords="offset points",
-                         fontsize=8, color="0.3")
+                         fontsize=9.5, color="0.3")
     axes[0].set(xlabel="epoch", ylabel="loss", title="loss")
     axes[1].set(xlabel="epoch", ylabel="accuracy", title="accuracy")
     for ax in axes:
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=9.5)
     fig.tight_layout()
     return fig
 
@@ -50,26 +113,27 @@ def plot_confusion(matrix: torch.Tensor | np.ndarray, classes: Sequence[str], ax
     if normalize:
         m = m / np.maximum(m.sum(1, keepdims=True), 1)
     if ax is None:
-        fig, ax = plt.subplots(figsize=(6.2, 5.4))
+        fig, ax = plt.subplots(figsize=(7, 6))
     else:
         fig = ax.figure
     im = ax.imshow(m, cmap="Blues", vmin=0, vmax=1 if normalize else None)
-    ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right", fontsize=8)
-    ax.set_yticks(range(len(classes)), classes, fontsize=8)
+    ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right", fontsize=10)
+    ax.set_yticks(range(len(classes)), classes, fontsize=10)
     ax.set(xlabel="predicted", ylabel="true", title=title)
     for i in range(m.shape[0]):
         for j in range(m.shape[1]):
             if m[i, j] >= 0.005:
                 ax.text(j, i, f"{m[i, j]:.2f}" if normalize else f"{int(m[i, j])}", ha="center",
-                        va="center", fontsize=6.5, color="white" if m[i, j] > 0.5 * m.max() else "black")
+                        va="center", fontsize=8, color="white" if m[i, j] > 0.5 * m.max() else "black")
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
     fig.tight_layout()
     return fig
 
 
 def show_images(images: torch.Tensor | np.ndarray, titles: Sequence[str] | None = None, ncols: int = 8,
-                cmap: str = "gray", size: float = 1.4, suptitle: str | None = None):
-    """A grid of images ``(N, H, W)``, ``(N, 1, H, W)`` or ``(N, 3, H, W)``; each is min-max scaled."""
+                cmap: str = "gray", size: float = 1.4, suptitle: str | None = None, max_width: float = 8.4):
+    """A grid of images ``(N, H, W)``, ``(N, 1, H, W)`` or ``(N, 3, H, W)``; each is min-max scaled.
+    ``size``: inches a panel, shrunk so that the grid is at most ``max_width`` inches wide."""
     x = images.detach().cpu().float().numpy() if isinstance(images, torch.Tensor) else np.asarray(images, float)
     if x.ndim == 4:
         x = x.transpose(0, 2, 3, 1)
@@ -77,6 +141,7 @@ def show_images(images: torch.Tensor | np.ndarray, titles: Sequence[str] | None 
             x = x[..., 0]
     n = len(x)
     nrows = max(1, math.ceil(n / ncols))
+    size = min(size, max_width / ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * size, nrows * size * (1.25 if titles else 1)),
                              squeeze=False)
     for i, ax in enumerate(axes.flat):
@@ -87,7 +152,7 @@ def show_images(images: torch.Tensor | np.ndarray, titles: Sequence[str] | None 
         lo, hi = img.min(), img.max()
         ax.imshow((img - lo) / (hi - lo + 1e-12), cmap=cmap if img.ndim == 2 else None)
         if titles is not None:
-            ax.set_title(titles[i], fontsize=7)
+            ax.set_title(titles[i], fontsize=9)
     if suptitle:
         fig.suptitle(suptitle)
     fig.tight_layout()
@@ -125,7 +190,7 @@ def overlay(image: torch.Tensor | np.ndarray, labels: torch.Tensor | np.ndarray,
 
 
 def show_segmentation(images: torch.Tensor, rows: dict[str, torch.Tensor], classes: Sequence[str],
-                      size: float = 1.5, suptitle: str | None = None, legend: bool = True):
+                      size: float = 1.2, suptitle: str | None = None, legend: bool = True):
     """A grid: one column per image, the images on top, then one row per label map in ``rows``
     (``{"truth": (N, H, W), "unet": (N, H, W), ...}``) painted over the images."""
     n, names = len(images), list(rows)
@@ -140,15 +205,15 @@ def show_segmentation(images: torch.Tensor, rows: dict[str, torch.Tensor], class
         ax.set_xticks([])
         ax.set_yticks([])
     for i, name in enumerate(["image", *names]):
-        axes[i, 0].set_ylabel(name, fontsize=8, rotation=0, ha="right", va="center")
+        axes[i, 0].set_ylabel(name, fontsize=10, rotation=0, ha="right", va="center")
     if legend:
         from matplotlib.patches import Patch
 
         colours = label_colours(len(classes))
         fig.legend(handles=[Patch(color=colours[c], label=classes[c]) for c in range(1, len(classes))],
-                   loc="center right", fontsize=7, frameon=False)
+                   loc="center right", fontsize=9.5, frameon=False)
     if suptitle:
-        fig.suptitle(suptitle, fontsize=10)
+        fig.suptitle(suptitle, fontsize=11)
     fig.tight_layout(rect=(0, 0, 1 - (1.6 / (n * size + 1.6) if legend else 0), 1))
     return fig
 
@@ -177,7 +242,7 @@ def plot_rf_grid(rf, names: Sequence[str], unit: Sequence[int] | None = None, ax
     rows = [rf[n] for n in names]
     colours = list(colours or [_rf_colour(i + 1) for i in range(len(rows))])
     if axes is None:
-        fig, axes = plt.subplots(1, 2, figsize=(12, 5), gridspec_kw={"width_ratios": [1.5, 1]})
+        fig, axes = plt.subplots(1, 2, figsize=(10, 4.6), gridspec_kw={"width_ratios": [1.5, 1]})
     fig = axes[0].figure
     h, w = rf.input_size
     last = rows[-1]
@@ -205,13 +270,13 @@ def plot_rf_grid(rf, names: Sequence[str], unit: Sequence[int] | None = None, ax
                 ax.add_patch(Rectangle((x0 + j, -i), 1, -1, facecolor=face, edgecolor="0.35" if inside else "0.7",
                                        lw=0.8, ls="-" if inside else "--", alpha=1.0 if inside else 0.9))
         label = "input" if row is None else f"{row.name}: {row.output_size[0]}×{row.output_size[1]}"
-        ax.text(x0 + gw / 2, 1.2 + ring, label, ha="center", va="bottom", fontsize=9)
+        ax.text(x0 + gw / 2, 1.2 + ring, label, ha="center", va="bottom", fontsize=11)
         x0 += gw + 2 * ring + 1.5
     ax.set_xlim(-pad - 0.5, x0)
     ax.set_ylim(-h - pad - 0.5, pad + 2.5)
     ax.set_aspect("equal")
     ax.axis("off")
-    ax.set_title(f"the maps: unit {unit} of {last.name} and what it reads (dashed: padding)", fontsize=10)
+    ax.set_title(f"the maps: unit {unit} of {last.name} and what it reads\n(dashed: padding)", fontsize=12)
 
     # Right: the fixed-size view on the input grid.
     ax = axes[1]
@@ -235,9 +300,9 @@ def plot_rf_grid(rf, names: Sequence[str], unit: Sequence[int] | None = None, ax
     ax.set_aspect("equal")
     ax.set_xticks(range(w))
     ax.set_yticks(range(h))
-    ax.tick_params(labelsize=7)
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False)
-    ax.set_title("every unit at the centre of its field (input pixels)", fontsize=10)
+    ax.tick_params(labelsize=10)
+    ax.legend(fontsize=11, loc="upper center", bbox_to_anchor=(0.5, -0.08), frameon=False)
+    ax.set_title("every unit at the centre of its field\n(input pixels)", fontsize=12)
     fig.tight_layout()
     return fig
 
@@ -273,9 +338,9 @@ def plot_rf_on_image(image: np.ndarray | torch.Tensor, rf, names: Sequence[str],
     ax.set_xticks([])
     ax.set_yticks([])
     if legend:
-        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+        ax.legend(fontsize=9.5, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     if title:
-        ax.set_title(title, fontsize=10)
+        ax.set_title(title, fontsize=11)
     return ax.figure
 
 
@@ -308,7 +373,7 @@ def plot_erf(erf: np.ndarray, row=None, image: np.ndarray | None = None, mass=No
     ax.set_xticks([])
     ax.set_yticks([])
     if row is not None or mass is not None:
-        ax.legend(fontsize=7, loc="lower center", bbox_to_anchor=(0.5, -0.25), frameon=False)
+        ax.legend(fontsize=9, loc="lower center", bbox_to_anchor=(0.5, -0.3), frameon=False)
     if title:
-        ax.set_title(title, fontsize=10)
+        ax.set_title(title, fontsize=10.5)
     return ax.figure

@@ -74,7 +74,8 @@ def test_book_config():
     assert c["repository"]["url"].startswith("https://github.com/")
     js = c["sphinx"]["config"]["nb_ipywidgets_js"]
     assert set(js) == {"widgets/require.js", "widgets/embed-amd.js"}
-    assert c["sphinx"]["config"]["html_static_path"] == ["_vendor"]
+    assert c["sphinx"]["config"]["html_static_path"] == ["_vendor", "_assets"]
+    assert not (ROOT / "_static").exists(), "JB1 would add _vendor's widget JS to every page twice"
 
 
 def test_repository_is_named_in_one_place():
@@ -99,6 +100,8 @@ def test_toc_parts_follow_the_lecture_and_list_only_existing_chapters():
     toc, files = toc_files()
     order = ["Foundations", "Classification", "Segmentation", "Detection"]
     captions = [p["caption"] for p in toc["parts"]]
+    assert captions[-1] == "Back matter" and toc["parts"][-1]["chapters"] == [{"file": "chapters/references"}]
+    captions = captions[:-1]
     assert captions == [c for c in order if c in captions], captions
     assert all(p["chapters"] for p in toc["parts"]), "no empty parts"
     for f in [toc["root"], *files]:
@@ -119,7 +122,8 @@ def test_chapter_conventions(nb):
     assert outputs and not any(o["output_type"] == "error" for o in outputs)
     text = "".join("".join(o.get("text", "")) for o in outputs)
     assert re.search(r"device \S+ .*· scale (smoke|book|full) · dcnn_lib ", text), "no provenance line"
-    assert any("NBVAL_CHECK_OUTPUT" in "".join(c["source"]) for c in code), "no checked cells"
+    assert any("NBVAL_CHECK_OUTPUT" in "".join(c["source"]) or "nbval-check-output" in c["metadata"].get("tags", [])
+               for c in code), "no checked cells"
     assert "widgets" in data["metadata"] or not any(
         "application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs), "widget state not saved"
 

@@ -131,3 +131,6 @@ from . import segmentation  # noqa: E402,F401
 from . import detection  # noqa: E402,F401
 from . import resnet  # noqa: E402,F401
 from . import dense  # noqa: E402,F401
+
+# Several seeds of one recipe, and differences between two (issue: findings vs noise).
+from .seeds import Difference, Repeats, compare, repeat  # noqa: E402,F401
