@@ -109,7 +109,7 @@ def test_scales_at_equal_budget():
     from dcnn_lib.recipes.dense import RES2NET_SCALES
 
     ref = n_params(dl.models.get("res2net_small"))
-    config = dict(depths=(1, 1, 1), widths=(24, 48, 96), stem="small", stem_width=32, in_channels=1, num_classes=10)
+    config = dict(depths=(1, 1, 1), widths=(16, 48, 96), stem="small", stem_width=16, in_channels=1, num_classes=10)
     for s, w in RES2NET_SCALES.items():
         assert equal_budget_width(s, ref, **config) == w
         count = n_params(dl.recipes.get(f"res2net_small_s{s}", "smoke").build_model())
