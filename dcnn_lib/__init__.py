@@ -6,7 +6,7 @@
 """
 __version__ = "0.1.0"
 
-from . import analysis, data, layers, metrics, models, recipes, runtime  # noqa: E402
+from . import analysis, data, detection, errors, layers, metrics, models, recipes, runtime  # noqa: E402
 from .registry import register_model  # noqa: E402
 
 
@@ -19,4 +19,5 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'dcnn_lib' has no attribute {name!r}")
 
 
-__all__ = ["analysis", "data", "layers", "metrics", "models", "recipes", "results", "runtime", "train", "viz", "register_model", "__version__"]
+__all__ = ["analysis", "data", "detection", "errors", "layers", "metrics", "models", "recipes", "results",
+           "runtime", "train", "viz", "widgets", "register_model", "__version__"]

@@ -112,10 +112,13 @@ class SegmentationMetrics:
         return {"iou": iou_per_class(self.cm), "dice": dice_per_class(self.cm)}
 
 
-def mask_iou(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """IoU of binary masks ``(..., H, W)`` (bool, or logits thresholded at 0), one value per mask.
+def elementwise_mask_iou(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """IoU of each binary mask ``(..., H, W)`` (bool, or logits thresholded at 0) with the
+    target mask at the same position (broadcasting): one value per mask.
 
-    Two empty masks have IoU 1 (they agree perfectly).
+    Two empty masks have IoU 1 (they agree perfectly). For the ``(N, M)`` IoUs of every pair of
+    two sets of masks (detection matching, where empty is 0) see
+    :func:`dcnn_lib.detection.pairwise_mask_iou`.
     """
     if pred.is_floating_point():
         pred = pred > 0
@@ -140,7 +143,7 @@ class PromptedMaskIoU:
 
     @torch.no_grad()
     def update(self, out: dict[str, torch.Tensor], target: torch.Tensor) -> None:
-        ious = mask_iou(out["out"].detach().cpu(), target.detach().cpu()[:, None])     # N x M
+        ious = elementwise_mask_iou(out["out"].detach().cpu(), target.detach().cpu()[:, None])     # N x M
         pick = out["iou"].detach().cpu().argmax(1)
         self.chosen.append(ious[torch.arange(len(ious)), pick])
         self.oracle.append(ious.max(1).values)
@@ -150,4 +153,4 @@ class PromptedMaskIoU:
 
 
 __all__ = ["IGNORE_INDEX", "PromptedMaskIoU", "confusion_matrix", "pixel_accuracy", "iou_per_class", "dice_per_class",
-           "mean_iou", "mean_dice", "SegmentationMetrics", "mask_iou"]
+           "mean_iou", "mean_dice", "SegmentationMetrics", "elementwise_mask_iou"]

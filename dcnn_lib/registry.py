@@ -98,14 +98,16 @@ def _check_overrides(name: str, overrides: dict[str, Any]) -> None:
         c = overrides["in_channels"]
         if isinstance(c, bool) or not isinstance(c, int) or c < 1:
             raise DcnnValueError(f"model {name!r}: in_channels must be an int >= 1, got {c!r}")
+    if "input_size" in overrides:
+        overrides["input_size"] = check_input_size(overrides["input_size"], f"model {name!r}")
 
 
 def get(name: str, **overrides: Any) -> nn.Module:
     """Build model ``name``; ``overrides`` go to its builder (e.g. ``num_classes=10``).
 
     Without overrides the paper's configuration is built. An override the builder does not
-    take raises ``TypeError`` listing the ones it does; ``num_classes`` and ``in_channels`` are
-    checked before the builder runs.
+    take raises ``TypeError`` listing the ones it does; ``num_classes``, ``in_channels`` and
+    ``input_size`` (always ``(C, H, W)``) are checked before the builder runs.
     """
     info = _info(name)
     params = inspect.signature(info.builder).parameters
@@ -134,4 +136,4 @@ def meta(name: str) -> ModelMeta:
 
 
 __all__ = ["TASKS", "Figure", "ModelMeta", "Published", "TestSettings", "UnknownModelError",
-           "register_model", "get", "list_models", "meta"]
+           "check_input_size", "register_model", "get", "list_models", "meta"]

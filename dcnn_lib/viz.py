@@ -177,15 +177,15 @@ def label_colours(n: int) -> np.ndarray:
     return np.array([(0.0, 0.0, 0.0)] + [cmap(i % cmap.N)[:3] for i in range(n - 1)])
 
 
-def overlay(image: torch.Tensor | np.ndarray, labels: torch.Tensor | np.ndarray, n_classes: int,
+def overlay(image: torch.Tensor | np.ndarray, labels: torch.Tensor | np.ndarray, num_classes: int,
             alpha: float = 0.55) -> np.ndarray:
     """An ``(H, W, 3)`` picture: ``image`` (``(3, H, W)`` in [0, 1]) with non-background labels
     painted over it in :func:`label_colours`."""
     img = image.detach().cpu().float().numpy() if isinstance(image, torch.Tensor) else np.asarray(image, float)
     img = np.clip(img.transpose(1, 2, 0), 0, 1)
     lab = labels.detach().cpu().numpy() if isinstance(labels, torch.Tensor) else np.asarray(labels)
-    colours = label_colours(n_classes)[np.clip(lab, 0, n_classes - 1)]
-    fg = ((lab > 0) & (lab < n_classes))[..., None]
+    colours = label_colours(num_classes)[np.clip(lab, 0, num_classes - 1)]
+    fg = ((lab > 0) & (lab < num_classes))[..., None]
     return np.where(fg, (1 - alpha) * img + alpha * colours, img)
 
 

@@ -265,13 +265,13 @@ def test_zfnet_filter_renormalisation():
 
 # ---------------------------------------------------------------------------------------------
 # small inputs
-@pytest.mark.parametrize("name,kwargs", [("alexnet_mini", {}), ("zfnet_mini", {}),
-                                         ("alexnet_mini", {"activation": "tanh", "lrn": False}),
+@pytest.mark.parametrize("name,kwargs", [("alexnet_small", {}), ("zfnet_small", {}),
+                                         ("alexnet_small", {"activation": "tanh", "lrn": False}),
                                          ("alexnet", {"num_classes": 10, "in_channels": 1})])
 def test_forward_backward_on_small_inputs(name, kwargs):
     torch.manual_seed(0)
     model = dl.models.get(name, **kwargs).train()
-    size = 64 if "mini" in name else 63                               # 63: torchvision's smallest
+    size = 64 if "small" in name else 63                               # 63: torchvision's smallest
     x = torch.randn(3, 1, size, size)
     out = model(x)
     assert out.shape == (3, 10)
@@ -279,15 +279,15 @@ def test_forward_backward_on_small_inputs(name, kwargs):
     assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in model.parameters())
 
 
-def test_mini_models_keep_the_papers_tables():
-    mini, paper = dl.models.get("alexnet_mini"), dl.models.get("alexnet_paper")
+def test_small_models_keep_the_papers_tables():
+    mini, paper = dl.models.get("alexnet_small"), dl.models.get("alexnet_paper")
     for a, b in itertools.zip_longest(mini.convs(), paper.convs()):
         assert (a.kernel_size, a.stride, a.groups) == (b.kernel_size, b.stride, b.groups)
         assert a.out_channels * 4 == b.out_channels
     s = dl.analysis.summary(mini, (1, 64, 64))
     assert s["features.conv1"].output_shape == (1, 24, 15, 15)
     assert s["features.pool5"].output_shape == (1, 64, 1, 1)
-    z = dl.analysis.summary(dl.models.get("zfnet_mini"), (1, 64, 64))
+    z = dl.analysis.summary(dl.models.get("zfnet_small"), (1, 64, 64))
     assert z["features.conv1"].output_shape == (1, 24, 30, 30)      # twice AlexNet's resolution
 
 
@@ -295,7 +295,7 @@ def test_paper_sized_models_refuse_other_input_sizes_naming_the_layer():
     with pytest.raises(ValueError, match=r"layer 'classifier\.fc6'.*9216"):
         dl.models.get("alexnet_paper").eval()(torch.zeros(1, 3, 256, 256))
     with pytest.raises(ValueError, match="no feature map"):
-        AlexNet(ALEXNET_2012, input_size=32)
+        AlexNet(ALEXNET_2012, input_size=(3, 32, 32))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -321,7 +321,7 @@ def test_steps_to_error_stops_at_the_thresholds(fake_fashion_mnist):
 
     from dcnn_lib.recipes.alexnet import steps_to_error
 
-    recipe = replace(dl.recipes.get("alexnet_mini_relu_sgd", "smoke"), size=64, batch_size=10)
+    recipe = replace(dl.recipes.get("alexnet_small_relu_sgd", "smoke"), size=64, batch_size=10)
     run = steps_to_error(recipe, thresholds=(1.0,), window=2, progress=False)
     assert run["steps"] == {1.0: 2} and len(run["history"]) == 1 and not run["diverged"]
     never = steps_to_error(recipe, thresholds=(1.0, -1.0), window=2, progress=False)

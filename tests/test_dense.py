@@ -83,8 +83,8 @@ def test_growth_bottleneck_and_compression_in_densenet121():
             assert t.out_channels == c // 2                                             # θ = 0.5
             c //= 2
     assert c == 1024 == m.classifier.in_features
-    assert [f["channels"] for f in m.feature_info] == [256, 512, 1024, 1024]
-    assert [f["reduction"] for f in m.feature_info] == [4, 8, 16, 32]
+    assert [f.channels for f in m.feature_info] == [256, 512, 1024, 1024]
+    assert [f.stride for f in m.feature_info] == [4, 8, 16, 32]
     assert compressed(255, 0.5) == 127
     with pytest.raises(ValueError, match="compression"):
         compressed(64, 1.5)

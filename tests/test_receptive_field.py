@@ -231,7 +231,7 @@ def test_index_by_position_name_and_container():
     with pytest.raises(KeyError, match="no layer 'layer5'.*layer4"):
         rf["layer5"]
     text, html = str(rf), rf._repr_html_()
-    assert "layer4.1.conv2" in text and html.startswith("<table") and "435" in html
+    assert "layer4.1.conv2" in text and html.startswith("<table") and "435" in html and repr(rf) == text
     assert list(rf.to_dataframe().index) == rf.names()
 
 
@@ -372,5 +372,5 @@ def test_erf_takes_a_row_and_photos():
     assert (ys.min(), ys.max()) == (box(rf, 8, 8)[0], box(rf, 8, 8)[2])
     mass = dl.analysis.erf_mass(erf, rf=rf)
     assert mass.centre == (16.0, 16.0) and mass.rf_size == (5.0, 5.0)
-    with pytest.raises(KeyError):
+    with pytest.raises(ValueError, match="layer='nope'"):
         dl.analysis.effective_receptive_field(net, (3, 32, 32), layer="nope")

@@ -76,3 +76,37 @@ def test_meta_carries_paper_facts():
     plain = m.as_dict()
     assert plain["published"]["params"] == {"value": 60_000, "source": "paper, §II-B", "note": ""}
     assert plain["published"]["other"]["connections"]["value"] == 340_908
+
+
+@pytest.mark.parametrize("name", dl.models.list_models())
+def test_every_model_is_a_named_builder_of_its_module(name):
+    import importlib
+    import inspect
+
+    builder = dl.models.meta(name).builder
+    module = importlib.import_module(builder.__module__)
+    assert module.__name__.startswith("dcnn_lib.models.")        # its family's module
+    assert builder.__name__ == name and getattr(module, name) is builder       # grep finds `def name(`
+    assert f"\ndef {name}(" in inspect.getsource(module)
+
+
+def test_meta_views_are_typed_and_the_same_keys_for_every_model():
+    for name in dl.models.list_models():
+        m = dl.models.meta(name)
+        assert isinstance(m, dl.models.ModelMeta)
+        plain = m.as_dict()
+        assert set(plain) == {"name", "task", "paper", "year", "input_size", "description", "published", "test",
+                              "defaults"}
+        assert set(plain["published"]) == {"params", "gmacs", "top1", "top5", "other"}
+        assert all(f["source"] for f in plain["published"]["other"].values())
+
+
+def test_published_figures_need_a_source_and_an_exact_parameter_count():
+    with pytest.raises(ValueError, match="needs its source"):
+        Figure(1.0, "")
+    with pytest.raises(TypeError, match="exact int count"):
+        dl.models.Published(params=Figure(1.5e6, "paper"))
+    with pytest.raises(ValueError, match="snake_case"):
+        dl.models.Published(other={"Top-1": Figure(70.0, "paper")})
+    with pytest.raises(TypeError, match="published must be a Published"):
+        dl.register_model(task="classification", paper="p", year=1, input_size=(1, 2, 2), published={"params": 1})

@@ -127,8 +127,8 @@ def test_v1_and_v15_share_weights_and_differ_in_stride_placement():
     v1.load_state_dict(v15.state_dict(), strict=True)
     assert v1.layer2[0].conv1.stride == (2, 2) and v1.layer2[0].conv2.stride == (1, 1)
     assert v15.layer2[0].conv1.stride == (1, 1) and v15.layer2[0].conv2.stride == (2, 2)
-    assert [f["channels"] for f in v15.feature_info] == [256, 512, 1024, 2048]
-    assert [f["reduction"] for f in v15.feature_info] == [4, 8, 16, 32]
+    assert [f.channels for f in v15.feature_info] == [256, 512, 1024, 2048]
+    assert [f.stride for f in v15.feature_info] == [4, 8, 16, 32]
 
 
 def test_bottleneck_operation_counts_of_the_slide():

@@ -2,6 +2,7 @@
 import pytest
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 import dcnn_lib as dl
 
@@ -51,7 +52,8 @@ class Shared(nn.Module):
     def __init__(self):
         super().__init__()
         self.lin = nn.Linear(4, 4)
-        self.scale = nn.Parameter(torch.ones(4))  # owned by a non-leaf module
+        self.scale = nn.Parameter(torch.ones(4))  # owned and used by a non-leaf module
+        self.unused = nn.Linear(4, 1)             # never called
 
     def forward(self, x):
         return self.lin(self.lin(x)) * self.scale
@@ -59,11 +61,35 @@ class Shared(nn.Module):
 
 def test_module_called_twice_gets_two_rows_and_is_counted_once():
     s = dl.analysis.summary(Shared(), torch.zeros(2, 4))
-    assert [(r.name, r.call) for r in s] == [("lin", 1), ("lin", 2)]
-    assert [r.params for r in s] == [20, 0]
-    assert s["lin#2"].macs == 16
-    assert s.total_params == 24 and s.leaf_params == 20
-    assert "4 not on any row" in str(s)
+    # the container's own use of `scale` is a row of its own, after its children's
+    assert [(r.name, r.call) for r in s] == [("lin", 1), ("lin", 2), ("Shared", 1)]
+    assert [r.params for r in s] == [20, 0, 4]
+    assert s["lin#2"].macs == 16 and s["Shared"].macs == 0 and s["Shared"].type == "Shared"
+    assert s["Shared"].activations == 4      # its output is its own (the multiply), not a child's
+    assert s.total_params == 29 and s.leaf_params == 24
+    assert "5 not on any row" in str(s)       # the unused head
+
+
+class FunctionalAttention(nn.Module):
+    """Like torchvision's Swin attention: children hold the weights, forward uses them directly."""
+
+    def __init__(self, dim=8):
+        super().__init__()
+        self.qkv, self.proj = nn.Linear(dim, 3 * dim), nn.Linear(dim, dim)
+
+    def forward(self, x):                          # N x L x dim
+        q, k, v = F.linear(x, self.qkv.weight, self.qkv.bias).chunk(3, -1)
+        return F.linear(F.scaled_dot_product_attention(q, k, v), self.proj.weight, self.proj.bias)
+
+
+@pytest.mark.parametrize("device", [None, "cpu"])
+def test_a_containers_own_arithmetic_is_a_row(device):
+    # L = 5 tokens of 8: qkv 5·8·24 = 960, QKᵀ 5·5·8 = 200, AV 200, proj 5·8·8 = 320
+    s = dl.analysis.summary(nn.Sequential(FunctionalAttention()), torch.randn(1, 5, 8), device=device)
+    assert s.names() == ["0"] and s["0"].type == "FunctionalAttention"
+    assert s["0"].macs == 960 + 200 + 200 + 320
+    assert s["0"].params == 8 * 24 + 24 + 8 * 8 + 8 and s.leaf_params == s.total_params
+    assert s["0"].output_shape == (1, 5, 8) and s["0"].activations == 40
 
 
 def test_index_by_name_position_and_errors():
@@ -86,7 +112,7 @@ def test_depth_and_summary_leaf():
 def test_renderings_and_records():
     s = dl.analysis.summary(tiny_cnn(), (3, 8, 8))
     text = str(s)
-    assert "13,824" in text and "1,514 parameters" in text
+    assert "13,824" in text and "1,514 parameters" in text and repr(s) == text
     html = s._repr_html_()
     assert html.startswith("<table") and "<th" in html and "1,290" in html
     assert s.to_records()[0]["macs"] == 13_824

@@ -137,7 +137,7 @@ def test_paper_initialisation_is_fixed_scale_and_kaiming_follows_the_fan_in():
     for m in model.modules():
         if isinstance(m, (nn.Conv2d, nn.Linear)):
             assert abs(m.weight.std().item() - 0.01) < 0.002 and not m.bias.any()
-    model = dl.models.get("vgg_mini", init="kaiming")
+    model = dl.models.get("vgg_small", init="kaiming")
     for m in model.modules():
         if isinstance(m, (nn.Conv2d, nn.Linear)):
             expected = (2 / m.weight[0].numel()) ** 0.5
@@ -146,13 +146,13 @@ def test_paper_initialisation_is_fixed_scale_and_kaiming_follows_the_fan_in():
         VGG("A", init="xavier")
 
 
-def test_vgg_mini_is_vgg11_at_a_quarter_width_for_32x32():
-    model = dl.models.get("vgg_mini")
+def test_vgg_small_is_vgg11_at_a_quarter_width_for_32x32():
+    model = dl.models.get("vgg_small")
     convs = [m.out_channels for m in model.features if isinstance(m, nn.Conv2d)]
     assert convs == [16, 32, 64, 64, 128, 128, 128, 128]
-    assert n_params(model) == dl.models.meta("vgg_mini").published.params.value
+    assert n_params(model) == dl.models.meta("vgg_small").published.params.value
     out = model.eval()(torch.randn(2, 1, 32, 32))
     assert out.shape == (2, 10)
-    deep = dl.models.get("vgg_mini", config="E", width=0.125, batch_norm=False)
+    deep = dl.models.get("vgg_small", config="E", width=0.125, batch_norm=False)
     assert sum(isinstance(m, nn.Conv2d) for m in deep.modules()) == 16
     assert not any(isinstance(m, nn.BatchNorm2d) for m in deep.modules())

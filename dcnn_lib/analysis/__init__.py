@@ -1,10 +1,11 @@
 """Analysis tools that work on ANY ``nn.Module`` (no model file is imported here)."""
 from .summary import LayerRow, Summary, summary
+from .table import RowTable
 
-__all__ = ["LayerRow", "Summary", "summary"]
+__all__ = ["LayerRow", "RowTable", "Summary", "summary"]
 
 # Receptive fields, analytic and effective (receptive-fields chapter).
-from .receptive_field import (  # noqa: E402
+from .rf import (  # noqa: E402
     Box, ERFMass, ReceptiveFields, RFRow, conv_output_size, effective_receptive_field, erf_mass, receptive_field,
     rf_jump, rf_padding, rf_size,
 )
@@ -24,3 +25,8 @@ __all__ += ["SkipOnly", "lesioned", "swapped", "input_gradient_norms", "path_cou
 from .memory import SavedTensor, SavedTensors, peak_memory, saved_tensors  # noqa: E402
 
 __all__ += ["SavedTensor", "SavedTensors", "peak_memory", "saved_tensors"]
+
+# Measured inference latency and throughput (design-principles chapter).
+from .profile import Profile, ProfileRow, profile  # noqa: E402
+
+__all__ += ["Profile", "ProfileRow", "profile"]

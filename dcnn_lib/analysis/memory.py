@@ -18,7 +18,6 @@ Imports no model file.
 from __future__ import annotations
 
 import contextlib
-import html
 import os
 import sys
 from collections import OrderedDict
@@ -27,6 +26,9 @@ from typing import Any, Callable, Sequence
 
 import torch
 import torch.nn as nn
+
+from .forward import check_model, make_input, param_device, param_dtype
+from .table import fmt_int, html_table
 
 
 @dataclass(frozen=True)
@@ -78,10 +80,8 @@ class SavedTensors:
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
-        rows = "".join(f"<tr><td>{html.escape(k)}</td><td style='text-align:right'>{v:,}</td></tr>"
-                       for k, v in self.bytes_by("node").items())
-        return (f"<table><thead><tr><th>autograd node</th><th>bytes saved</th></tr></thead>"
-                f"<tbody>{rows}</tbody></table><p><small>{html.escape(str(self).splitlines()[0])}</small></p>")
+        rows = [[k, fmt_int(v)] for k, v in self.bytes_by("node").items()]
+        return html_table(["autograd node", "bytes saved"], rows, {1}, "dcnn-memory", str(self).splitlines()[0])
 
 
 def _saved_attributes(node: Any) -> list[tuple[str, torch.Tensor]]:
@@ -113,12 +113,10 @@ def saved_tensors(model: nn.Module, input_size: Sequence[int] | torch.Tensor, *,
     Parameters (and views of them, like a transposed weight) are not counted: they exist
     whether or not a backward pass follows.
     """
+    check_model(model, "saved_tensors")
     params = {q.untyped_storage().data_ptr() for q in model.parameters()}
-    x = input_size
-    if not isinstance(x, torch.Tensor):  # a seeded random batch of the given size (batch 1 for C, H, W)
-        shape = tuple(int(s) for s in input_size)
-        x = torch.randn(shape if len(shape) == 4 else (1, *shape), generator=torch.Generator().manual_seed(0))
-    x = x.to(next(model.parameters()).device if params else "cpu")
+    device = param_device(model)  # a seeded random batch of the given size (batch 1 for C, H, W)
+    x = make_input(input_size, "saved_tensors", param_dtype(model), device, unbatched=(2, 3)).to(device)
     was_training = model.training
     model.train(train)
     try:

@@ -26,11 +26,14 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ..errors import DcnnValueError
+from .forward import eval_mode
+
 
 def path_counts(n_blocks: int) -> list[int]:
     """``[C(n, 0), ..., C(n, n)]``: paths through exactly k of ``n_blocks`` residual branches."""
     if n_blocks < 0:
-        raise ValueError(f"path_counts: n_blocks must be >= 0, got {n_blocks}")
+        raise DcnnValueError(f"path_counts: n_blocks must be >= 0, got {n_blocks}")
     return [math.comb(n_blocks, k) for k in range(n_blocks + 1)]
 
 
@@ -84,20 +87,17 @@ def path_gradient(model: nn.Module, x: torch.Tensor, y: torch.Tensor, through: I
     """
     blocks = [m for _, m in residual_blocks(model)]
     if not blocks:
-        raise ValueError(f"path_gradient: {type(model).__name__} has no residual blocks")
+        raise DcnnValueError(f"path_gradient: {type(model).__name__} has no residual blocks")
     chosen = set(through)
     if not chosen <= set(range(len(blocks))):
-        raise ValueError(f"path_gradient: block indices must lie in 0..{len(blocks) - 1}, got {sorted(chosen)}")
-    was_training = model.training
-    model.eval()
+        raise DcnnValueError(f"path_gradient: block indices must lie in 0..{len(blocks) - 1}, got {sorted(chosen)}")
     leaves: list[torch.Tensor] = []
     handle = _input_leaf(blocks[0], leaves)
     try:
-        with _routed(blocks, chosen):
+        with eval_mode(model, grad=True), _routed(blocks, chosen):
             loss = loss_fn(model(x), y)
     finally:
         handle.remove()
-        model.train(was_training)
     (g,) = torch.autograd.grad(loss, leaves[0])
     return g
 
@@ -112,10 +112,14 @@ def path_gradient_norms(model: nn.Module, x: torch.Tensor, y: torch.Tensor, leng
     """
     n = len(residual_blocks(model))
     if n == 0:
-        raise ValueError(f"path_gradient_norms: {type(model).__name__} has no residual blocks")
+        raise DcnnValueError(f"path_gradient_norms: {type(model).__name__} has no residual blocks")
     lengths = list(range(n + 1)) if lengths is None else list(lengths)
     if any(k < 0 or k > n for k in lengths):
-        raise ValueError(f"path_gradient_norms: lengths must lie in 0..{n}, got {lengths}")
+        raise DcnnValueError(f"path_gradient_norms: lengths must lie in 0..{n}, got {lengths}")
+    from ..runtime import DRY_RUN_STEPS, dry_run
+
+    if dry_run():                          # DCNN_DRY_RUN: a couple of paths, not lengths × samples
+        lengths, samples = lengths[:DRY_RUN_STEPS], 1
     gen = torch.Generator().manual_seed(seed)
     out: dict[int, float] = {}
     for k in lengths:

@@ -6,7 +6,7 @@ every epoch), with a foreground point drawn uniformly from the object's visible 
 point every epoch when ``resample=True``, seeded by ``(seed, epoch)``; fixed otherwise, for
 evaluation), and the object's mask as the target. Batches are
 ``({"image": (B, 3, H, W), "points": (B, 1, 2) pixel (x, y), "point_labels": (B, 1)}, (B, H, W))``,
-the keyword inputs of ``sam_tiny`` (``dcnn_lib.train.fit`` calls ``model(**inputs)``).
+the keyword inputs of ``sam_small`` (``dcnn_lib.train.fit`` calls ``model(**inputs)``).
 """
 from __future__ import annotations
 

@@ -42,8 +42,10 @@ COCO_IOUS = tuple(np.linspace(0.5, 0.95, int(np.round((0.95 - 0.5) / 0.05)) + 1,
 METHODS = ("coco", "voc", "voc07")
 
 
-def mask_iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """IoU of two sets of binary masks ``(N, H, W)`` and ``(M, H, W)`` -> ``(N, M)``."""
+def pairwise_mask_iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """IoU of every pair of two sets of binary masks ``(N, H, W)`` and ``(M, H, W)`` -> ``(N, M)``
+    (as ``torchvision.ops.box_iou`` for boxes); a pair of empty masks has IoU 0 (nothing to match).
+    For one IoU per aligned pair see :func:`dcnn_lib.metrics.elementwise_mask_iou`."""
     a = a.flatten(1).float()
     b = b.flatten(1).float()
     inter = a @ b.T
@@ -176,7 +178,7 @@ def mean_average_precision(predictions: Sequence[Mapping[str, torch.Tensor]],
     key = "boxes" if iou_type == "bbox" else "masks"
     _check(predictions, targets, key)
     if iou_fn is None:
-        iou_fn = box_iou if iou_type == "bbox" else mask_iou
+        iou_fn = box_iou if iou_type == "bbox" else pairwise_mask_iou
 
     def prep(x: torch.Tensor) -> torch.Tensor:
         x = x.detach().cpu()

@@ -1,15 +1,15 @@
 """Recipes of the chapter "AlexNet, LRN and ZFNet".
 
-All runs train the book-scale networks ``alexnet_mini`` / ``zfnet_mini`` (the papers' tables
+All runs train the book-scale networks ``alexnet_small`` / ``zfnet_small`` (the papers' tables
 with conv widths ÷ 4 and FC 512) on Fashion-MNIST upsampled to 64×64, so that every kernel and
 stride of the papers (11×11/4, 7×7/2...) stays meaningful. The real 224×224 networks cost
 0.7 G multiply-adds an image, 240 times more: hours per epoch on two CPU cores.
 
-- ``alexnet_mini`` / ``zfnet_mini``: the main runs (whole training set), compared with d2l's
+- ``alexnet_small`` / ``zfnet_small``: the main runs (whole training set), compared with d2l's
   AlexNet (0.882 test accuracy after 10 epochs at 224×224 on a V100).
-- ``alexnet_mini_5k*``: 5,000 training images, many epochs, no weight decay: small data makes
+- ``alexnet_small_5k*``: 5,000 training images, many epochs, no weight decay: small data makes
   over-fitting visible, so dropout's and LRN's effects can be measured.
-- ``alexnet_mini_relu_sgd`` / ``alexnet_mini_tanh_sgd``: the paper's Figure 1 comparison,
+- ``alexnet_small_relu_sgd`` / ``alexnet_small_tanh_sgd``: the paper's Figure 1 comparison,
   plain SGD with momentum at a constant rate, no regularisation;
   :func:`steps_to_error` counts the steps each needs to reach a training error.
 """
@@ -19,34 +19,34 @@ from typing import Any, Iterator, Sequence
 
 from . import Recipe, register
 
-MINI = dict(size=64, resize=True, batch_size=128)
+AT_64 = dict(size=64, resize=True, batch_size=128)
 SMOKE = dict(train_subset={"smoke": 1_000, "book": None, "full": None},
              test_subset={"smoke": 500, "book": None, "full": None})
 
-register(Recipe("alexnet_mini", "alexnet_mini", lr=2e-3, epochs={"smoke": 1, "book": 5, "full": 30}, **MINI, **SMOKE,
+register(Recipe("alexnet_small", "alexnet_small", lr=2e-3, epochs={"smoke": 1, "book": 5, "full": 30}, **AT_64, **SMOKE,
                 note="AlexNet (2012 table, widths ÷ 4) on 64×64 Fashion-MNIST, AdamW + one-cycle"))
-register(Recipe("zfnet_mini", "zfnet_mini", lr=2e-3, epochs={"smoke": 1, "book": 5, "full": 30}, **MINI, **SMOKE,
-                note="ZFNet (Figure 3 table, widths ÷ 4), same recipe as alexnet_mini"))
+register(Recipe("zfnet_small", "zfnet_small", lr=2e-3, epochs={"smoke": 1, "book": 5, "full": 30}, **AT_64, **SMOKE,
+                note="ZFNet (Figure 3 table, widths ÷ 4), same recipe as alexnet_small"))
 
 SMALL_DATA = dict(train_subset={"smoke": 1_000, "book": 5_000, "full": 5_000},
                   test_subset={"smoke": 500, "book": 5_000, "full": None},
-                  epochs={"smoke": 2, "book": 15, "full": 60}, lr=2e-3, weight_decay=0.0, **MINI)
-register(Recipe("alexnet_mini_5k", "alexnet_mini", **SMALL_DATA,
+                  epochs={"smoke": 2, "book": 15, "full": 60}, lr=2e-3, weight_decay=0.0, **AT_64)
+register(Recipe("alexnet_small_5k", "alexnet_small", **SMALL_DATA,
                 note="5,000 training images, LRN + dropout 0.5, no weight decay"))
-register(Recipe("alexnet_mini_5k_no_lrn", "alexnet_mini", {"lrn": False}, **SMALL_DATA,
-                note="as alexnet_mini_5k without LRN"))
-register(Recipe("alexnet_mini_5k_no_dropout", "alexnet_mini", {"dropout": 0.0}, **SMALL_DATA,
-                note="as alexnet_mini_5k without dropout"))
+register(Recipe("alexnet_small_5k_no_lrn", "alexnet_small", {"lrn": False}, **SMALL_DATA,
+                note="as alexnet_small_5k without LRN"))
+register(Recipe("alexnet_small_5k_no_dropout", "alexnet_small", {"dropout": 0.0}, **SMALL_DATA,
+                note="as alexnet_small_5k without dropout"))
 
 # Figure 1: "no regularization of any kind", a constant learning rate per network. ``epochs``
 # bounds the run; steps_to_error stops as soon as every threshold is reached.
 CONVERGENCE = dict(optimizer="sgd", lr=0.02, weight_decay=0.0, schedule=None,
                    epochs={"smoke": 1, "book": 2, "full": 10},
-                   train_subset={"smoke": 1_000, "book": None, "full": None}, **MINI)
-register(Recipe("alexnet_mini_relu_sgd", "alexnet_mini", {"lrn": False, "dropout": 0.0}, **CONVERGENCE,
+                   train_subset={"smoke": 1_000, "book": None, "full": None}, **AT_64)
+register(Recipe("alexnet_small_relu_sgd", "alexnet_small", {"lrn": False, "dropout": 0.0}, **CONVERGENCE,
                 note="ReLU, SGD + momentum 0.9 at a constant rate, no LRN, no dropout"))
-register(Recipe("alexnet_mini_tanh_sgd", "alexnet_mini", {"lrn": False, "dropout": 0.0, "activation": "tanh"},
-                **CONVERGENCE, note="as alexnet_mini_relu_sgd with tanh units"))
+register(Recipe("alexnet_small_tanh_sgd", "alexnet_small", {"lrn": False, "dropout": 0.0, "activation": "tanh"},
+                **CONVERGENCE, note="as alexnet_small_relu_sgd with tanh units"))
 
 
 class StepWindows:
@@ -85,10 +85,6 @@ class StepWindows:
             yield next(self._stream)
 
 
-class _Reached(Exception):
-    pass
-
-
 def steps_to_error(recipe: Recipe, thresholds: Sequence[float] = (0.25, 0.15, 0.10), window: int = 20,
                    seed: int = 0, loaders=None, lr: float | None = None, **fit_overrides: Any) -> dict[str, Any]:
     """Train ``recipe`` until its running training error is at most every threshold.
@@ -101,7 +97,7 @@ def steps_to_error(recipe: Recipe, thresholds: Sequence[float] = (0.25, 0.15, 0.
     "model": model, "diverged": bool}``; ``None`` means not reached.
     """
     from ..runtime import seed_everything
-    from ..train import fit
+    from ..train import StopTraining, fit
 
     seed_everything(seed)
     model = recipe.build_model()
@@ -118,7 +114,7 @@ def steps_to_error(recipe: Recipe, thresholds: Sequence[float] = (0.25, 0.15, 0.
             if reached[t] is None and error <= t:
                 reached[t] = n * window
         if all(v is not None for v in reached.values()):
-            raise _Reached
+            raise StopTraining(f"every training-error threshold reached after {n * window} steps")
 
     kwargs = {**recipe.fit_kwargs(), "name": f"{recipe.name} lr={lr or recipe.lr:g}", "seed": seed,
               **fit_overrides}
@@ -127,8 +123,6 @@ def steps_to_error(recipe: Recipe, thresholds: Sequence[float] = (0.25, 0.15, 0.
     diverged = False
     try:
         fit(model, windows, max_windows, callbacks=[check], **kwargs)
-    except _Reached:
-        pass
     except FloatingPointError:  # the loss became inf/nan: this rate is too high, nothing more is reached
         diverged = True
     return {"steps": reached, "history": seen.get("history"), "lr": kwargs["lr"], "model": model,

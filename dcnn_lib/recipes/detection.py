@@ -6,16 +6,15 @@ one training run per detector.
 of the Fashion-MNIST train and test splits. ``SCENES`` gives the numbers per scale.
 
 **The backbone.** Every detector of the R-CNN family and SSD takes its CNN from the registry:
-``vgg_mini`` (VGG-11's configuration A at 1/8 of the width, batch norm), first trained to
+``vgg_small`` (VGG-11's configuration A at 1/8 of the width, batch norm), first trained to
 classify Fashion-MNIST (the recipe ``detection_backbone``, registered with the classification
 recipes) — the book's stand-in for the papers' ImageNet pre-training — then inflated to RGB.
 YOLO pre-trains its own network as its paper does (§2.2: the first 20 convolutions + average
 pooling + FC as a classifier; the recipe ``yolo_v1_pretraining``), on single-object scenes
 (:class:`dcnn_lib.data.SceneObjects`: one item on the scenes' textures, as ImageNet's photographs
-show one object in its surroundings); pre-trained on plain Fashion-MNIST instead, its AP@0.5 was
-0.171 against 0.225 (two runs each, book scale, with a 512-wide FC layer). A 1024-wide FC
-layer reached 0.224 in the chapter's run against 0.198, in 423 s of training instead of
-259-299 s. UD-Net (R2U-Net) is trained from scratch, as in its paper.
+show one object in its surroundings), then detects with a 512-wide FC layer on a stream of new
+scenes. UD-Net (R2U-Net) is trained from scratch, as in its paper. (Why these choices: the
+measurements are in ``benchmarks/NOTES.md``.)
 
 **The runs.** :class:`DetectionRecipe` holds a detector's book-scale configuration (the
 paper's design at the scenes' size: strides, anchors and widths scaled down, said in
@@ -27,6 +26,7 @@ paper's design at the scenes' size: strides, anchors and widths scaled down, sai
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -50,12 +50,12 @@ NUM_CLASSES = 10
 NORMALISE = {"image_mean": [MEAN] * 3, "image_std": [STD] * 3}
 
 BACKBONE = register(Recipe(
-    "detection_backbone", "vgg_mini", {"width": 0.125, "in_channels": 1}, size=32, lr=1e-2,
+    "detection_backbone", "vgg_small", {"width": 0.125, "in_channels": 1}, size=32, lr=1e-2,
     epochs={"smoke": 1, "book": 2, "full": 10}, train_subset={"smoke": 1024, "book": None, "full": None},
     test_subset={"smoke": 256, "book": None, "full": None},
     note="VGG-11 (configuration A) at 1/8 width with batch norm on Fashion-MNIST: the detectors' "
          "stand-in for ImageNet pre-training"))
-BACKBONE_ARGS = {"backbone": "vgg_mini", "backbone_kwargs": dict(BACKBONE.model_kwargs)}
+BACKBONE_ARGS = {"backbone": "vgg_small", "backbone_kwargs": dict(BACKBONE.model_kwargs)}
 
 
 @dataclass(frozen=True)
@@ -85,9 +85,9 @@ class SceneObjectsRecipe(Recipe):
 # classifier of ImageNet — photographs of one object in its surroundings — before detecting on
 # VOC. Here: one tinted Fashion-MNIST item on the scenes' textures (SceneObjects), before
 # detecting on the scenes.
-YOLO_ARGS = {"width": 1 / 8, "batch_norm": True, "input_size": SIZE, "S": 7}
+YOLO_ARGS = {"width": 1 / 8, "batch_norm": True}
 YOLO_PRETRAINING = register(SceneObjectsRecipe(
-    "yolo_v1_pretraining", "yolo_v1_classifier", {"num_classes": 10, "in_channels": 3, **YOLO_ARGS}, size=48,
+    "yolo_v1_pretraining", "yolo_v1_classifier", {"num_classes": 10, "input_size": (3, SIZE // 2, SIZE // 2), **YOLO_ARGS}, size=48,
     lr=1e-2, epochs={"smoke": 1, "book": 1, "full": 10}, train_subset={"smoke": 1024, "book": 30_000, "full": 200_000},
     test_subset={"smoke": 256, "book": 5_000, "full": 10_000},
     note="YOLO's first 20 convolutions + average pooling + FC classifying single-object scenes: the paper's "
@@ -113,9 +113,16 @@ def nuclei_data(scale: str, seed: int = 0) -> tuple[list, list]:
     return train, test
 
 
+def scenes(split: str, n: int, seed: int = 0) -> list:
+    """``n`` scenes of ``split``: a list of ``(image, target)``, generated once per arguments;
+    every call returns its own copy, so a caller may change the tensors without changing what
+    the next caller gets."""
+    return copy.deepcopy(list(_scenes(split, n, seed)))
+
+
 @lru_cache(maxsize=4)
-def scenes(split: str, n: int, seed: int = 0) -> tuple:
-    """``n`` scenes of ``split`` (a tuple of ``(image, target)``, generated once and cached)."""
+def _scenes(split: str, n: int, seed: int) -> tuple:
+    """The cached scenes (never handed out: :func:`scenes` copies them)."""
     from ..data import FashionScenes
 
     ds = FashionScenes(split, n=n, seed=seed, **SCENE_CONFIG)
@@ -148,12 +155,12 @@ class DetectionRecipe(Recipe):
         if self.dataset == "nuclei":
             return nuclei_data(self.scale, seed)
         n = SCENES[self.scale]
-        test = list(scenes("test", n["test"], seed))
+        test = scenes("test", n["test"], seed)
         if self.stream is not None:
             from ..data import FashionScenes
 
             return FashionScenes("train", n=self.stream[self.scale], seed=STREAM_SEED + seed, **SCENE_CONFIG), test
-        return list(scenes("train", n["train"], seed)), test
+        return scenes("train", n["train"], seed), test
 
     def build_model(self, backbone_weights: dict[str, torch.Tensor] | None = None) -> nn.Module:
         kwargs = dict(self.model_kwargs)
@@ -199,11 +206,11 @@ _PAPER_DESIGN_SMALL = (
         "rcnn", "rcnn", dict(num_classes=NUM_CLASSES, **BACKBONE_ARGS, warp_size=32, train_rois_per_image=32,
                              **NORMALISE),
         epochs={"smoke": 1, "book": 4, "full": 12},
-        note="selective search (fast), regions warped to 32×32, vgg_mini features (fc7: 256, pool5: 64)"),
+        note="selective search (fast), regions warped to 32×32, vgg_small features (fc7: 256, pool5: 64)"),
     DetectionRecipe(
         "fast_rcnn", "fast_rcnn", dict(num_classes=NUM_CLASSES, **BACKBONE_ARGS, stride=8, box_head=256,
                                        min_size=SIZE, max_size=SIZE, rois_per_image=64, **NORMALISE),
-        note="vgg_mini conv4 (stride 8, 14×14 map), RoI pooling 7×7, new 256-wide fc6/fc7"),
+        note="vgg_small conv4 (stride 8, 14×14 map), RoI pooling 7×7, new 256-wide fc6/fc7"),
     DetectionRecipe(
         "faster_rcnn", "faster_rcnn", dict(num_classes=NUM_CLASSES, **BACKBONE_ARGS, stride=8, box_head=256,
                                            anchor_sizes=(16, 32, 64), min_size=SIZE, max_size=SIZE, **SMALL_RPN,
@@ -215,7 +222,7 @@ _PAPER_DESIGN_SMALL = (
                                        max_size=SIZE, box_detections_per_img=20, **SMALL_RPN, **NORMALISE),
         note="one stride-8 map instead of ResNet-50-FPN, RoIAlign, mask head 4 × conv 32 + deconv"),
     DetectionRecipe(
-        "yolo_v1", "yolo_v1", dict(num_classes=NUM_CLASSES, **{k: v for k, v in YOLO_ARGS.items() if k != "S"},
+        "yolo_v1", "yolo_v1", dict(num_classes=NUM_CLASSES, input_size=(3, SIZE, SIZE), **YOLO_ARGS,
                                    hidden=512, dropout=0.0, **NORMALISE),
         epochs={"smoke": 1, "book": 1, "full": 2}, backbone_recipe="yolo_v1_pretraining",
         stream={"smoke": 16, "book": 38_400, "full": 400_000},
@@ -223,18 +230,18 @@ _PAPER_DESIGN_SMALL = (
              "dropout; first 20 convolutions pre-trained on single-object scenes; 38,400 new scenes, each seen once "
              "(its FC head memorises the 480 shared scenes)"),
     DetectionRecipe(
-        "ssd", "ssd", dict(num_classes=NUM_CLASSES, **BACKBONE_ARGS, size=SIZE, stride=8, fc_channels=128,
-                           extra_channels=(128, 128, 128), **NORMALISE),
+        "ssd", "ssd", dict(num_classes=NUM_CLASSES, **BACKBONE_ARGS, input_size=(3, SIZE, SIZE), stride=8,
+                           fc_channels=128, extra_channels=(128, 128, 128), **NORMALISE),
         epochs={"smoke": 1, "book": 12, "full": 36},
-        note="5 maps (14², 7², 4², 2², 1²) over vgg_mini conv4, 4–6 default boxes per position"),
+        note="5 maps (14², 7², 4², 2², 1²) over vgg_small conv4, 4–6 default boxes per position"),
     DetectionRecipe(
-        "udnet", "udnet", dict(num_classes=NUM_CLASSES, input_size=SIZE // 2, widths=(8, 16, 32, 64), t=2,
+        "udnet", "udnet", dict(num_classes=NUM_CLASSES, input_size=(3, SIZE // 2, SIZE // 2), widths=(8, 16, 32, 64), t=2,
                                box_size=True, **NORMALISE),
         epochs={"smoke": 1, "book": 14, "full": 40}, lr=3e-3, backbone_recipe=None,
         note="R2U-Net (4 levels, 8–64 channels, t = 2) on the scene at half size (56×56), a centre map, "
              "one class map per class and 2 size maps"),
     DetectionRecipe(
-        "udnet_nuclei", "udnet", dict(num_classes=1, input_size=NUCLEI["size"], widths=(8, 16, 32, 64), t=2,
+        "udnet_nuclei", "udnet", dict(num_classes=1, input_size=(3, NUCLEI["size"], NUCLEI["size"]), widths=(8, 16, 32, 64), t=2,
                                       box_size=False, peak_window=9),
         epochs={"smoke": 1, "book": 12, "full": 40}, backbone_recipe=None, dataset="nuclei",
         note="the paper's task: one class, a centre map only; points scored within 6 px"),

@@ -4,15 +4,16 @@ Every segmentation model of the registry is trained on the same synthetic scenes
 (:class:`~dcnn_lib.data.FashionScenes`: Fashion-MNIST items on skimage textures, 11 classes
 with the background). The paper configurations (VGG-16, ResNet-101, 64 → 1024 channels) do not
 train on 2 CPU cores in minutes, so the runs use the *same architectures at smaller widths*,
-through the same builders (``backbone="vgg_mini"`` with ``width=1/8``, ResNet-50's layout with
+through the same builders (``backbone="vgg_small"`` with ``width=1/8``, ResNet-50's layout with
 ``widths=(8, 16, 32, 64)``, U-Nets at 8 → 128 channels); each recipe's ``width`` says how
-it differs from the paper. ``sam_tiny`` is trained with point prompts on the scenes' objects.
+it differs from the paper. ``sam_small`` is trained with point prompts on the scenes' objects.
 
     data = scene_data("book")
     model, history = dl.recipes.get("seg_unet", "book").train(data)
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -67,9 +68,17 @@ def _tensors(split: str, n: int, size: int, seed: int):
     return x, y, [t["masks"] for _, t in items], scenes.note
 
 
-@lru_cache(maxsize=4)
 def scene_data(scale: str = "book", seed: int = 0) -> SceneData:
-    """The chapter's scenes at ``scale`` (train and test scenes use disjoint Fashion-MNIST splits)."""
+    """The chapter's scenes at ``scale`` (train and test scenes use disjoint Fashion-MNIST splits).
+
+    Generated once per ``(scale, seed)``; every call returns its own copy, so a caller may
+    change the tensors without changing what the next caller gets."""
+    return copy.deepcopy(_scene_data(scale, seed))
+
+
+@lru_cache(maxsize=4)
+def _scene_data(scale: str, seed: int) -> SceneData:
+    """The cached scenes (never handed out: :func:`scene_data` copies them)."""
     cfg = SCENES[scale]
     x_tr, y_tr, m_tr, note = _tensors("train", cfg["n_train"], cfg["size"], seed)
     x_te, y_te, m_te, _ = _tensors("test", cfg["n_test"], cfg["size"], seed)
@@ -96,7 +105,7 @@ class SegRecipe(ScaledRun):
     paper's configuration); ``class_balance=True`` weights the cross-entropy by
     :func:`median_frequency_weights` of the training labels (a number ``p`` between 0 and 1
     weighs by those weights to the power ``p``: 0.5 balances half-way, in log scale); ``prompts=True`` trains a
-    promptable model (``sam_tiny``) on point prompts with SAM's loss.
+    promptable model (``sam_small``) on point prompts with SAM's loss.
     """
 
     name: str
@@ -144,7 +153,7 @@ class SegRecipe(ScaledRun):
         else:
             kwargs.update(metrics=lambda: SegmentationMetrics(NUM_CLASSES))
         if self.class_balance:
-            labels = (data if data is not None else scene_data(self.scale)).y_train
+            labels = (data if data is not None else _scene_data(self.scale, 0)).y_train   # read only
             weight = median_frequency_weights(labels, NUM_CLASSES) ** float(self.class_balance)
             kwargs["loss_fn"] = nn.CrossEntropyLoss(weight=weight, ignore_index=255)
         return kwargs
@@ -206,7 +215,7 @@ SEG_RECIPES = [
               "8→128 channels (paper 64→1024); same padding; batch norm"),
     SegRecipe("seg_r2unet", "r2unet", {"widths": UNET_NARROW}, "8→128 channels (figure: 64→1024); t = 2"),
     SegRecipe("seg_nabla_n", "nabla_n", {"widths": UNET_NARROW}, "8→128 channels; N = 3 latent spaces; t = 2"),
-    SegRecipe("seg_sam_tiny", "sam_tiny", {"encoder_dim": 64}, "ViT 4 × 64 (registry default 4 × 128), 4×4 patches; "
+    SegRecipe("seg_sam_small", "sam_small", {"encoder_dim": 64}, "ViT 4 × 64 (registry default 4 × 128), 4×4 patches; "
               "prompt/decoder width 64", prompts=True, lr=2e-3, epochs={"smoke": 1, "book": 5, "full": 30},
               note="point prompts, SAM's focal + dice + IoU loss"),
 ]

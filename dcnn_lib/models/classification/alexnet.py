@@ -58,7 +58,7 @@ connections everywhere (one GPU), 9216 → 4096 → 4096. Its pooling rounds up
 also renormalises every conv filter whose RMS exceeds 0.1 back to 0.1 during training:
 :meth:`AlexNet.renormalize_filters_` does it; ``fit`` does not call it.
 
-``alexnet_mini`` and ``zfnet_mini`` are the book's Fashion-MNIST versions: the same tables
+``alexnet_small`` and ``zfnet_small`` are the book's Fashion-MNIST versions: the same tables
 with every conv width divided by 4 and fully connected layers of 512, for 1×64×64 inputs
 (28×28 images upsampled). Every kernel, stride, tower, LRN and pooling of the paper stays;
 the maps shrink with the input (AlexNet's conv1: 15×15 instead of 55×55; ZFNet's: 30×30).
@@ -73,7 +73,9 @@ import torch
 import torch.nn as nn
 
 from ...layers import LocalResponseNorm, guard_inputs
-from ...registry import Figure, Published, TestSettings, register_model
+from ...errors import DcnnValueError
+from ...registry import Figure, Published, TestSettings, check_input_size, register_model
+from ..backbones import deepest_stages
 
 PAPER = "Krizhevsky, Sutskever & Hinton, ImageNet classification with deep convolutional neural networks, NIPS 2012"
 PAPER_OWT = "Krizhevsky, One weird trick for parallelizing convolutional neural networks, arXiv:1404.5997, 2014"
@@ -154,8 +156,8 @@ ZFNET_2014 = Arch(
     pool_ceil=True,
 )
 
-ALEXNET_MINI = ALEXNET_2012.widths(4, 512)
-ZFNET_MINI = ZFNET_2014.widths(4, 512)
+ALEXNET_SMALL = ALEXNET_2012.widths(4, 512)
+ZFNET_SMALL = ZFNET_2014.widths(4, 512)
 
 
 def _conv_out(size: int, row: ConvRow) -> int:
@@ -177,8 +179,7 @@ class AlexNet(nn.Module):
     Args:
         arch: the table (``ALEXNET_2012``, ``ALEXNET_OWT``, ``ZFNET_2014``, ...).
         num_classes: output units (1000).
-        in_channels: input channels (3).
-        input_size: side of the square input the table is laid out for (224).
+        input_size: ``(C, H, W)`` of the input the table is laid out for (``(3, 224, 224)``).
         activation: ``"relu"`` (all of them) or ``"tanh"`` (the paper's Figure 1 comparison).
         lrn: keep the table's local response normalisation layers.
         dropout: dropout probability in the hidden fully connected layers (0.5).
@@ -186,13 +187,14 @@ class AlexNet(nn.Module):
             (N(0, 0.01²), biases 0) or ``"default"`` (PyTorch's).
         name: used in error messages.
 
-    Shapes: ``(N, in_channels, input_size, input_size) -> (N, num_classes)`` logits.
+    Shapes: ``(N, C, H, W) -> (N, num_classes)`` logits.
     """
 
-    def __init__(self, arch: Arch, num_classes: int = 1000, in_channels: int = 3, input_size: int = 224,
+    def __init__(self, arch: Arch, num_classes: int = 1000, input_size: tuple[int, int, int] = (3, 224, 224),
                  activation: str = "relu", lrn: bool = True, dropout: float = 0.5,
                  init: str = "default", name: str = "AlexNet") -> None:
         super().__init__()
+        in_channels, in_h, in_w = check_input_size(input_size, name)
         if activation not in ("relu", "tanh"):
             raise ValueError(f"{name}: activation must be 'relu' or 'tanh', got {activation!r}")
         if init not in ("paper", "zf", "default"):
@@ -204,7 +206,7 @@ class AlexNet(nn.Module):
             return nn.ReLU(inplace=True) if activation == "relu" else nn.Tanh()
 
         layers: list[tuple[str, nn.Module]] = []
-        channels, size = in_channels, input_size
+        channels, h, w = in_channels, in_h, in_w
         for i, row in enumerate(arch.convs, 1):
             padding = row.padding
             if not isinstance(padding, int):        # asymmetric: an explicit zero pad first
@@ -213,24 +215,24 @@ class AlexNet(nn.Module):
             layers += [(f"conv{i}", nn.Conv2d(channels, row.out, row.kernel, row.stride, padding,
                                               groups=row.groups)),
                        (f"{activation}{i}", act())]
-            channels, size = row.out, _conv_out(size, row)
+            channels, h, w = row.out, _conv_out(h, row), _conv_out(w, row)
             for op in row.then:
                 if op == "norm" and lrn:
                     layers.append((f"norm{i}", LocalResponseNorm(**PAPER_LRN)))
                 elif op == "pool":
                     layers.append((f"pool{i}", nn.MaxPool2d(*arch.pool, ceil_mode=arch.pool_ceil)))
-                    size = _pool_out(size, *arch.pool, arch.pool_ceil)
-        if size < 1:
-            raise ValueError(f"{name}: an input of {input_size}×{input_size} leaves no feature map "
-                             f"after the last pooling")
+                    h, w = (_pool_out(v, *arch.pool, arch.pool_ceil) for v in (h, w))
+        if min(h, w) < 1:
+            raise DcnnValueError(f"{name}: an input of {in_h}×{in_w} leaves no feature map after the last "
+                                 f"pooling (input_size {tuple(input_size)}; the table is laid out for 224×224)")
         self.features = self._sequential(layers, arch.named)
         if arch.adaptive_pool:
             self.avgpool = nn.AdaptiveAvgPool2d(arch.adaptive_pool)
-            size = arch.adaptive_pool
-        self.feature_size = (channels, size, size)  # what the classifier flattens
+            h = w = arch.adaptive_pool
+        self.feature_size = (channels, h, w)  # what the classifier flattens
 
         head: list[tuple[str, nn.Module]] = []
-        width = channels * size * size                              # 6·6·256 = 9216 for AlexNet
+        width = channels * h * w                                    # 6·6·256 = 9216 for AlexNet
         for j, hidden in enumerate(arch.fc, 6):
             fc = [(f"fc{j}", nn.Linear(width, hidden)), (f"{activation}{j}", act())]
             drop = [(f"drop{j}", nn.Dropout(dropout))]
@@ -241,8 +243,10 @@ class AlexNet(nn.Module):
 
         self.arch, self.num_classes, self.activation = arch, num_classes, activation
         if init != "default":
-            self.reset_parameters_paper(bias_one=arch.bias_one if init == "paper" else ())
-        guard_inputs(self, name, expected=(in_channels, input_size, input_size))
+            self.reset_parameters(init)
+        self.feature_info = deepest_stages(self.features, "features", in_channels)   # backbone contract
+        self.classifier_name = "classifier"
+        guard_inputs(self, name, expected=(in_channels, in_h, in_w))
 
     @staticmethod
     def _sequential(layers: list[tuple[str, nn.Module]], named: bool) -> nn.Sequential:
@@ -263,13 +267,22 @@ class AlexNet(nn.Module):
         return [m for m in self.classifier if isinstance(m, nn.Linear)]
 
     @torch.no_grad()
-    def reset_parameters_paper(self, std: float = 0.01, bias_one: tuple[str, ...] = ()) -> None:
-        """Weights N(0, std²); biases 1 in the layers named in ``bias_one`` (conv2, conv4...), else 0.
+    def reset_parameters(self, init: str = "paper", std: float = 0.01) -> None:
+        """``"paper"``: weights N(0, std²), biases 1 in the table's ``bias_one`` layers (conv2,
+        conv4, conv5, fc6, fc7), else 0; ``"zf"``: weights N(0, std²), biases 0; ``"default"``:
+        PyTorch's initialisation of every layer.
 
         AlexNet §5: biases of 1 "accelerate the early stages of learning by providing the
         ReLUs with positive inputs"; ZFNet sets all biases to 0.
         """
+        if init not in ("paper", "zf", "default"):
+            raise DcnnValueError(f"AlexNet.reset_parameters: init must be 'paper', 'zf' or 'default', got {init!r}")
         layers = [*self.convs(), *self.linears()]
+        if init == "default":
+            for layer in layers:
+                layer.reset_parameters()
+            return
+        bias_one = self.arch.bias_one if init == "paper" else ()
         names = [f"conv{i}" for i in range(1, len(self.convs()) + 1)] + \
                 [f"fc{j}" for j in range(6, 6 + len(self.linears()))]
         for name, layer in zip(names, layers):
@@ -298,7 +311,7 @@ class AlexNet(nn.Module):
                 test=TestSettings(torchvision="alexnet"))
 def alexnet(num_classes: int = 1000, in_channels: int = 3, dropout: float = 0.5) -> AlexNet:
     """torchvision's AlexNet: the single-GPU "one weird trick" network (64-192-384-256-256, no LRN)."""
-    return AlexNet(ALEXNET_OWT, num_classes, in_channels, 224, dropout=dropout, name="alexnet")
+    return AlexNet(ALEXNET_OWT, num_classes, (in_channels, 224, 224), dropout=dropout, name="alexnet")
 
 
 @register_model(task="classification", paper=PAPER, year=2012, input_size=(3, 224, 224),
@@ -310,7 +323,7 @@ def alexnet(num_classes: int = 1000, in_channels: int = 3, dropout: float = 0.5)
 def alexnet_paper(num_classes: int = 1000, in_channels: int = 3, lrn: bool = True, dropout: float = 0.5,
                   activation: str = "relu", init: str = "paper") -> AlexNet:
     """AlexNet as published in 2012: two towers (grouped conv2/4/5), LRN, overlapping pooling, dropout."""
-    return AlexNet(ALEXNET_2012, num_classes, in_channels, 224, activation, lrn, dropout, init,
+    return AlexNet(ALEXNET_2012, num_classes, (in_channels, 224, 224), activation, lrn, dropout, init,
                    name="alexnet_paper")
 
 
@@ -320,21 +333,21 @@ def alexnet_paper(num_classes: int = 1000, in_channels: int = 3, lrn: bool = Tru
 def zfnet(num_classes: int = 1000, in_channels: int = 3, lrn: bool = True, dropout: float = 0.5,
           activation: str = "relu", init: str = "zf") -> AlexNet:
     """ZFNet (Figure 3): 7×7/2 conv1, 5×5/2 conv2, dense connections, normalisation after pooling."""
-    return AlexNet(ZFNET_2014, num_classes, in_channels, 224, activation, lrn, dropout, init, name="zfnet")
+    return AlexNet(ZFNET_2014, num_classes, (in_channels, 224, 224), activation, lrn, dropout, init, name="zfnet")
 
 
 BOOK_SCALE = " (book scale: conv widths ÷ 4, FC 512, 64×64 grey)"
 
 
 @register_model(task="classification", paper=PAPER + BOOK_SCALE, year=2012, input_size=(1, 64, 64))
-def alexnet_mini(num_classes: int = 10, in_channels: int = 1, lrn: bool = True, dropout: float = 0.5,
-                 activation: str = "relu", input_size: int = 64) -> AlexNet:
+def alexnet_small(num_classes: int = 10, input_size: tuple[int, int, int] = (1, 64, 64), lrn: bool = True,
+                  dropout: float = 0.5, activation: str = "relu") -> AlexNet:
     """alexnet_paper's table at Fashion-MNIST scale: conv widths ÷ 4, FC 512, 64×64 inputs."""
-    return AlexNet(ALEXNET_MINI, num_classes, in_channels, input_size, activation, lrn, dropout, name="alexnet_mini")
+    return AlexNet(ALEXNET_SMALL, num_classes, input_size, activation, lrn, dropout, name="alexnet_small")
 
 
 @register_model(task="classification", paper=PAPER_ZF + BOOK_SCALE, year=2014, input_size=(1, 64, 64))
-def zfnet_mini(num_classes: int = 10, in_channels: int = 1, lrn: bool = True, dropout: float = 0.5,
-               activation: str = "relu", input_size: int = 64) -> AlexNet:
+def zfnet_small(num_classes: int = 10, input_size: tuple[int, int, int] = (1, 64, 64), lrn: bool = True,
+                dropout: float = 0.5, activation: str = "relu") -> AlexNet:
     """zfnet's table at Fashion-MNIST scale: conv widths ÷ 4, FC 512, 64×64 inputs."""
-    return AlexNet(ZFNET_MINI, num_classes, in_channels, input_size, activation, lrn, dropout, name="zfnet_mini")
+    return AlexNet(ZFNET_SMALL, num_classes, input_size, activation, lrn, dropout, name="zfnet_small")

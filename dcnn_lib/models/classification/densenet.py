@@ -60,6 +60,7 @@ import torch.nn as nn
 from ...errors import DcnnValueError
 from ...layers import DenseBlock, Transition, compressed, guard_inputs
 from ...registry import Figure, Published, TestSettings, register_model
+from ..backbones import Stage
 
 PAPER = "Huang, Liu, van der Maaten & Weinberger, Densely connected convolutional networks, CVPR 2017"
 
@@ -111,7 +112,7 @@ class DenseNet(nn.Sequential):
 
     Children: ``features`` (torchvision's names: ``conv0``, ``norm0``, ``relu0``, ``pool0``,
     ``denseblock1``, ``transition1``, …, ``norm{B+1}``), ``relu``, ``avgpool``, ``flatten``,
-    ``classifier``. ``feature_info`` lists each dense block's path, channels and reduction.
+    ``classifier``. ``feature_info`` lists each dense block's ``Stage`` (path, channels, stride).
 
     Shapes: ``(N, in_channels, H, W) -> (N, num_classes)``.
     """
@@ -140,7 +141,7 @@ class DenseNet(nn.Sequential):
             block = DenseBlock(n, channels, growth_rate, bn_size, drop_rate, memory_efficient)
             f[f"denseblock{i + 1}"] = block                     # N x (c + n·k) x H/reduction x W/reduction
             channels = block.out_channels
-            feature_info.append({"module": f"features.denseblock{i + 1}", "channels": channels, "reduction": reduction})
+            feature_info.append(Stage(f"features.denseblock{i + 1}", channels, reduction))
             if i < len(block_config) - 1:
                 f[f"transition{i + 1}"] = Transition(channels, compressed(channels, compression), drop_rate)
                 channels = f[f"transition{i + 1}"].out_channels  # N x ⌊θc⌋ x H/2 x W/2
@@ -153,7 +154,9 @@ class DenseNet(nn.Sequential):
             ("flatten", nn.Flatten()),                          # N x C
             ("classifier", nn.Linear(channels, num_classes)),   # N x num_classes
         ]))
-        self.feature_info = feature_info
+        # the backbone contract (dcnn_lib.models.backbones): the last stage ends at the final batch norm
+        feature_info[-1] = Stage(f"features.norm{len(block_config) + 1}", channels, reduction)
+        self.feature_info, self.classifier_name = tuple(feature_info), "classifier"
         self.num_features, self.num_classes = channels, num_classes
         self.config = {"block_config": tuple(block_config), "growth_rate": growth_rate,
                        "num_init_features": num_init_features, "bn_size": bn_size,

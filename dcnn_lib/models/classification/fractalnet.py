@@ -52,6 +52,7 @@ import torch.nn as nn
 from ...errors import DcnnValueError
 from ...layers import FractalBlock, guard_inputs
 from ...registry import Figure, Published, TestSettings, register_model
+from ..backbones import Stage
 
 PAPER = "Larsson, Maire & Shakhnarovich, FractalNet: ultra-deep neural networks without residuals, ICLR 2017"
 
@@ -112,7 +113,7 @@ class FractalNet(nn.Sequential):
         c, feature_info = in_channels, []
         for i, (w, p) in enumerate(zip(widths, dropout)):
             layers[f"block{i + 1}"] = FractalBlock(c, w, num_columns, p, drop_path)   # N x w x H/2^(i+1) x W/2^(i+1)
-            feature_info.append({"module": f"block{i + 1}", "channels": w, "reduction": 2 ** (i + 1)})
+            feature_info.append(Stage(f"block{i + 1}", w, 2 ** (i + 1)))
             c = w
         layers["avgpool"] = nn.AdaptiveAvgPool2d(1)             # N x w x 1 x 1
         layers["flatten"] = nn.Flatten()                        # N x w
@@ -122,7 +123,7 @@ class FractalNet(nn.Sequential):
         self.column: int | None = None
         self.last_column: int | None = None
         self.num_layers = len(widths) * 2 ** (num_columns - 1)
-        self.feature_info = feature_info
+        self.feature_info, self.classifier_name = tuple(feature_info), "fc"   # the backbone contract
         self.config = {"widths": tuple(widths), "num_columns": num_columns, "dropout": tuple(dropout),
                        "drop_path": drop_path, "global_drop": global_drop}
         for m in self.modules():

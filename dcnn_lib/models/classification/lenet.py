@@ -41,6 +41,7 @@ import torch
 import torch.nn as nn
 
 from ...layers import EuclideanRBF, PartialConv2d, ScaledTanh, Subsampling, guard_inputs
+from ...errors import DcnnValueError
 from ...registry import Figure, Published, register_model
 
 PAPER = "LeCun, Bottou, Bengio & Haffner, Gradient-based learning applied to document recognition, Proc. IEEE 1998"
@@ -117,13 +118,23 @@ class LeNet5(nn.Sequential):
             layers = [(n, m) for n, m in layers if n not in ("s2_act", "s4_act")]
         super().__init__(OrderedDict(layers))
         self.num_classes = num_classes
+        if init not in ("lecun98", "default"):
+            raise DcnnValueError(f"LeNet5: init must be 'lecun98' or 'default', got {init!r}")
         if init == "lecun98":
-            self.reset_parameters_lecun98()
+            self.reset_parameters("lecun98")
         guard_inputs(self, "LeNet5", expected=(in_channels, 32, 32))
 
     @torch.no_grad()
-    def reset_parameters_lecun98(self) -> None:
-        """Weights and biases uniform in ``±2.4 / F`` with ``F`` the unit's fan-in (Appendix A)."""
+    def reset_parameters(self, init: str = "lecun98") -> None:
+        """``"lecun98"``: weights and biases uniform in ``±2.4 / F`` with ``F`` the unit's fan-in
+        (Appendix A); ``"default"``: PyTorch's initialisation of every layer."""
+        if init == "default":
+            for module in self.modules():
+                if module is not self and hasattr(module, "reset_parameters"):
+                    module.reset_parameters()
+            return
+        if init != "lecun98":
+            raise DcnnValueError(f"LeNet5.reset_parameters: init must be 'lecun98' or 'default', got {init!r}")
         for module in self.modules():
             if isinstance(module, (nn.Conv2d, nn.Linear)):
                 fan_in = module.weight[0].numel()  # in_channels/groups x k x k, or in_features

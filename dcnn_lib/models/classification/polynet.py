@@ -86,8 +86,8 @@ class PolyNet(InceptionV4Net):
         f["stage_c"] = _stage(c8, ir_block_c(blocks["c"]), patterns["c"], depths[2], scales)
         super().__init__(f, c8, num_classes, dropout, "PolyNet", in_channels, input_hw=331)
         self.config = {"depths": tuple(depths), "patterns": patterns}
-        self.feature_info = [{"module": f"features.{name}", "channels": c, "reduction": r}
-                             for name, c, r in (("stage_a", c35, 8), ("stage_b", c17, 16), ("stage_c", c8, 32))]
+        # No backbone contract (feature_info): like the Inception networks it is built from, its
+        # unpadded convolutions leave maps that are not input / stride (1024 px -> 30 at stride 32).
 
 
 _README = "official repository README (CUHK-MMLAB/polynet)"

@@ -33,6 +33,7 @@ import torch.nn as nn
 from ...errors import DcnnValueError
 from ...layers import Res2NetBottleneck, guard_inputs
 from ...registry import Figure, Published, TestSettings, register_model
+from ..backbones import Stage
 
 PAPER = "Gao, Cheng, Zhao, Zhang, Yang & Torr, Res2Net: A new multi-scale backbone architecture, TPAMI 2021"
 STAGES = {50: (3, 4, 6, 3), 101: (3, 4, 23, 3)}
@@ -102,12 +103,13 @@ class Res2Net(nn.Sequential):
                                         base_width, scale, first=j == 0) for j in range(n)]
             layers[f"layer{i + 1}"] = nn.Sequential(*blocks)                   # N x 4·planes x H/r x W/r
             channels = 4 * planes
-            feature_info.append({"module": f"layer{i + 1}", "channels": channels, "reduction": reduction})
+            feature_info.append(Stage(f"layer{i + 1}", channels, reduction))
         layers["avgpool"] = nn.AdaptiveAvgPool2d(1)                            # N x C x 1 x 1
         layers["flatten"] = nn.Flatten()                                       # N x C
         layers["fc"] = nn.Linear(channels, num_classes)                        # N x num_classes
         super().__init__(layers)
-        self.feature_info, self.num_classes = feature_info, num_classes
+        self.feature_info, self.num_classes = tuple(feature_info), num_classes   # the backbone contract
+        self.classifier_name = "fc"
         self.config = {"depths": tuple(depths), "base_width": base_width, "scale": scale,
                        "widths": tuple(widths), "stem": stem, "stem_width": stem_width}
         self.apply(_init_weights)
@@ -120,8 +122,8 @@ class Res2Net(nn.Sequential):
 
     def blocks(self) -> list[tuple[str, Res2NetBottleneck]]:
         """``(name, block)`` of every bottleneck, in order (``"layer1.0"``, ...)."""
-        return [(f"{s['module']}.{j}", b) for s in self.feature_info
-                for j, b in enumerate(self.get_submodule(s["module"]))]
+        return [(f"{s.module}.{j}", b) for s in self.feature_info
+                for j, b in enumerate(self.get_submodule(s.module))]
 
 
 _README = "official README (Res2Net/Res2Net-PretrainedModels)"

@@ -52,6 +52,7 @@ import torch.nn as nn
 from ...layers import BasicBlock, Bottleneck, ResidualUnit, guard_inputs
 from ...layers.residual_unit import VARIANTS
 from ...registry import Figure, Published, TestSettings, register_model
+from ..backbones import Stage
 
 PAPER = "He, Zhang, Ren & Sun, Deep residual learning for image recognition, CVPR 2016"
 PAPER_V2 = "He, Zhang, Ren & Sun, Identity mappings in deep residual networks, ECCV 2016"
@@ -116,7 +117,8 @@ class ResNet(nn.Sequential):
             as the identity; Goyal et al. 2017).
 
     Shapes: ``(N, in_channels, H, W) -> (N, num_classes)``; ``feature_info`` lists each
-    stage's module name, channels and stride (reduction) for use as a backbone.
+    stage's module name, channels and stride (:class:`~dcnn_lib.models.backbones.Stage`) for use
+    as a backbone.
     """
 
     def __init__(self, depths: Sequence[int], block: str = "basic",
@@ -155,7 +157,7 @@ class ResNet(nn.Sequential):
                 channels = width * expansion
             reduction *= 2 if i > 0 else 1
             layers[f"layer{i + 1}"] = nn.Sequential(*stage)  # N x width·e x H/reduction x W/reduction
-            feature_info.append({"module": f"layer{i + 1}", "channels": channels, "reduction": reduction})
+            feature_info.append(Stage(f"layer{i + 1}", channels, reduction))
         pre = VARIANTS[unit].pre_activation  # the last unit's output still needs its activation
         if pre:
             make = {"bn": lambda: nn.BatchNorm2d(channels), "relu": lambda: nn.ReLU(inplace=True)}
@@ -165,7 +167,8 @@ class ResNet(nn.Sequential):
         layers["flatten"] = nn.Flatten()  # N x C
         layers["fc"] = nn.Linear(channels, num_classes)  # N x num_classes
         super().__init__(layers)
-        self.feature_info = feature_info
+        self.feature_info = tuple(feature_info)      # the backbone contract (dcnn_lib.models.backbones)
+        self.classifier_name = "fc"
         self.num_classes = num_classes
         self.config = {"depths": tuple(depths), "block": block, "widths": tuple(widths), "stem": stem,
                        "unit": unit, "shortcut": shortcut, "stride_in_1x1": stride_in_1x1}
@@ -185,8 +188,8 @@ class ResNet(nn.Sequential):
 
     def blocks(self) -> list[tuple[str, nn.Module]]:
         """``(name, block)`` of every residual block, in order (``"layer1.0"``, ...)."""
-        return [(f"{s['module']}.{j}", b) for s in self.feature_info
-                for j, b in enumerate(self.get_submodule(s["module"]))]
+        return [(f"{s.module}.{j}", b) for s in self.feature_info
+                for j, b in enumerate(self.get_submodule(s.module))]
 
 
 def _block(block: str, unit: str, in_channels: int, width: int, stride: int, expansion: int,

@@ -24,7 +24,7 @@ Registered names: the torchvision twins ``vgg11`` (A), ``vgg13`` (B), ``vgg16`` 
 ``vgg19`` (E) and their ``_bn`` versions (batch norm after every convolution, which the
 paper does not have: torchvision's later variant), which load torchvision's state dicts
 strictly; ``vgg11_lrn`` (A-LRN) and ``vgg16_c`` (C, with 1×1 convolutions), which torchvision
-does not have; and ``vgg_mini``, a VGG-style network for 28×28/32×32 images (any column of
+does not have; and ``vgg_small``, a VGG-style network for 28×28/32×32 images (any column of
 Table 1 or a custom list, channels scaled by ``width``) used for training in the chapters.
 
 Departures from the paper, all deliberate:
@@ -53,6 +53,7 @@ import torch.nn as nn
 from ...layers import guard_inputs
 from ...layers.lrn import LocalResponseNorm
 from ...registry import Figure, Published, TestSettings, register_model
+from ..backbones import deepest_stages
 
 PAPER = "Simonyan & Zisserman, Very Deep Convolutional Networks for Large-Scale Image Recognition, ICLR 2015"
 
@@ -186,6 +187,8 @@ class VGG(nn.Module):
             nn.Linear(hidden, num_classes),                                        # FC-1000
         )
         self.reset_parameters(init)
+        self.feature_info = deepest_stages(self.features, "features", in_channels)   # backbone contract
+        self.classifier_name = "classifier"
         guard_inputs(self, "VGG", expected=input_size or (in_channels, 224, 224))
 
     @torch.no_grad()
@@ -324,16 +327,17 @@ def vgg19_bn(num_classes: int = 1000, in_channels: int = 3) -> VGG:
 @register_model(task="classification", paper=PAPER + " (VGG-style, small images)", year=2015,
                 input_size=(1, 32, 32),
                 published=Published(params=Figure(679_594, "counted from the layer sizes")))
-def vgg_mini(config: str | Sequence[str] = "A", num_classes: int = 10, in_channels: int = 1,
+def vgg_small(config: str | Sequence[str] = "A", num_classes: int = 10, in_channels: int = 1,
              width: float = 0.25, hidden: int = 256, dropout: float = 0.5, batch_norm: bool = True,
-             init: str = "torchvision") -> VGG:
+             init: str = "torchvision", pool_size: int = 1) -> VGG:
     """VGG-style network for 32×32 grey images: a Table 1 column at a quarter of the width.
 
     Five 2×2 poolings take 32×32 to 1×1, so ``pool_size=1`` and the classifier is
-    ``FC-hidden, FC-hidden, FC-num_classes``. ``config`` may be a custom layer list in the
+    ``FC-hidden, FC-hidden, FC-num_classes`` (d2l's VGG-11 on 224×224 images: ``pool_size=7``,
+    ``hidden=4096``, the paper's classifier on a 7×7 map). ``config`` may be a custom layer list in the
     paper's notation (e.g. ``["conv3-16", "maxpool", "conv7-32", ...]``).
     Input (N, 1, 32, 32) -> (N, num_classes) logits.
     """
     return VGG(config, num_classes=num_classes, in_channels=in_channels, batch_norm=batch_norm,
-               width=width, hidden=hidden, dropout=dropout, pool_size=1,
-               input_size=(in_channels, 32, 32), init=init)
+               width=width, hidden=hidden, dropout=dropout, pool_size=pool_size,
+               input_size=(in_channels, 32 * pool_size, 32 * pool_size), init=init)

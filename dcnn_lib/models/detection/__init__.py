@@ -18,7 +18,7 @@ Backbones come from the registry (``vgg16``, ``resnet50``, ``alexnet_paper``, ``
 
 # The small backbone of the detectors' CPU test configurations (TestSettings.kwargs): the
 # registry's VGG-style network at 1/16 width on grey input (inflated to RGB by the detector).
-TINY_BACKBONE = {"backbone": "vgg_mini", "backbone_kwargs": {"width": 1 / 16, "in_channels": 1}}
+SMALL_BACKBONE = {"backbone": "vgg_small", "backbone_kwargs": {"width": 1 / 16, "in_channels": 1}}
 # torchvision's detectors on 64×64 test images: few proposals and RoIs.
 FEW_ROIS = {"min_size": 64, "max_size": 64, "rpn_pre_nms_top_n_train": 100, "rpn_post_nms_top_n_train": 50,
             "rpn_pre_nms_top_n_test": 50, "rpn_post_nms_top_n_test": 50, "box_batch_size_per_image": 32,

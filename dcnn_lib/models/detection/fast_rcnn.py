@@ -8,7 +8,7 @@ region and regresses its box. The detector only assembles torchvision's parts:
 - ``transform`` — ``GeneralizedRCNNTransform``: normalise, resize (shorter side 600, longer at
   most 1,000), batch; boxes mapped back to the input images afterwards;
 - ``backbone`` — a registered classifier's convolutional layers
-  (:func:`~dcnn_lib.detection.backbones.conv_trunk`; the paper's VGG-16 up to conv5_3,
+  (:func:`~dcnn_lib.models.backbones.conv_trunk`; the paper's VGG-16 up to conv5_3,
   stride 16): ``(N, 3, H, W) -> (N, 512, H/16, W/16)``;
 - ``rpn`` — here *not* a network: selective-search proposals
   (:class:`~dcnn_lib.detection.proposals.ExternalProposals`), 2,000 per image;
@@ -38,13 +38,13 @@ from torchvision.models.detection.generalized_rcnn import GeneralizedRCNN
 from torchvision.models.detection.roi_heads import RoIHeads
 from torchvision.models.detection.transform import GeneralizedRCNNTransform
 
-from ...detection.backbones import two_stage_parts
+from ..backbones import two_stage_parts
 from ...detection.contract import DetectorContract
 from ...detection.proposals import ExternalProposals, SelectiveSearch
 from ...detection.roi_pool import SingleScaleRoIPool
 from ...layers import guard_inputs
 from ...registry import Figure, Published, TestSettings, register_model
-from . import TINY_BACKBONE
+from . import SMALL_BACKBONE
 
 PAPER = "Girshick, Fast R-CNN, ICCV 2015"
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
@@ -65,7 +65,7 @@ _PREDICTOR = (4096 * 21 + 21) + (4096 * 84 + 84)
                 published=Published(params=Figure(_VGG16_NO_FC8 + _PREDICTOR, "counted: VGG-16 without fc8, the predictor"),
                                     other={"voc2007_map": Figure(66.9, "paper, Table 1")}),
                 test=TestSettings(input_size=(3, 64, 64), kwargs=dict(num_classes=3, stride=8, box_head=32, min_size=64,
-                                                              max_size=64, rois_per_image=16, **TINY_BACKBONE)))
+                                                              max_size=64, rois_per_image=16, **SMALL_BACKBONE)))
 def fast_rcnn(num_classes: int = 20, backbone: str = "vgg16", backbone_kwargs: dict | None = None,
               backbone_weights: dict | None = None, stride: int = 16, box_head: str | int = "classifier",
               roi_size: int = 7, proposals: str = "fast", max_proposals: int = 2000,

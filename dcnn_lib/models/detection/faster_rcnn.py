@@ -9,7 +9,7 @@ share the backbone. This file only assembles torchvision's parts:
 
 - ``transform`` — ``GeneralizedRCNNTransform`` (shorter side 600, longer ≤ 1,000 in the paper);
 - ``backbone`` — a registered classifier's conv layers (VGG-16 to conv5_3, stride 16;
-  :func:`~dcnn_lib.detection.backbones.conv_trunk`);
+  :func:`~dcnn_lib.models.backbones.conv_trunk`);
 - ``rpn`` — ``RegionProposalNetwork`` with ``AnchorGenerator(sizes=((128, 256, 512),),
   aspect_ratios=((0.5, 1.0, 2.0),))`` and ``RPNHead``: anchors with IoU ≥ 0.7 with a ground
   truth box are positive, < 0.3 negative, 256 sampled per image (at most half positive);
@@ -39,12 +39,12 @@ from typing import Sequence
 from torchvision.models.detection import faster_rcnn as tv
 from torchvision.models.detection.anchor_utils import AnchorGenerator
 
-from ...detection.backbones import fpn_backbone, registry_classifier, two_stage_parts
+from ..backbones import fpn_backbone, get_backbone, two_stage_parts
 from ...detection.contract import DetectorContract
 from ...detection.roi_pool import SingleScaleRoIPool
 from ...layers import guard_inputs
 from ...registry import Figure, Published, TestSettings, register_model
-from . import FEW_ROIS, TINY_BACKBONE
+from . import FEW_ROIS, SMALL_BACKBONE
 
 PAPER = ("Ren, He, Girshick & Sun, Faster R-CNN: Towards Real-Time Object Detection with Region "
          "Proposal Networks, NIPS 2015")
@@ -82,7 +82,7 @@ _PREDICTOR = (4096 * 21 + 21) + (4096 * 84 + 84)
                 test=TestSettings(input_size=(3, 64, 64), kwargs=dict(
                     num_classes=3, stride=8, box_head=32, anchor_sizes=(8, 16, 32), min_size=64, max_size=64,
                     rpn_pre_nms_top_n_train=200, rpn_post_nms_top_n_train=50, rpn_pre_nms_top_n_test=200,
-                    rpn_post_nms_top_n_test=50, box_batch_size_per_image=16, **TINY_BACKBONE)))
+                    rpn_post_nms_top_n_test=50, box_batch_size_per_image=16, **SMALL_BACKBONE)))
 def faster_rcnn(num_classes: int = 20, backbone: str = "vgg16", backbone_kwargs: dict | None = None,
                 backbone_weights: dict | None = None, stride: int = 16, box_head: str | int = "classifier",
                 roi_size: int = 7, anchor_sizes: Sequence[int] = ANCHOR_SIZES,
@@ -114,5 +114,5 @@ def faster_rcnn(num_classes: int = 20, backbone: str = "vgg16", backbone_kwargs:
 def fasterrcnn_resnet50_fpn(num_classes: int = 91, **kwargs) -> FasterRCNN:
     """torchvision's Faster R-CNN ResNet-50-FPN (COCO: 91 outputs, background included), with
     dcnn_lib's ``resnet50``; ``kwargs`` go to ``FasterRCNN`` as in torchvision's builder."""
-    model = FasterRCNN(fpn_backbone(registry_classifier("resnet50")), num_classes=num_classes, **kwargs)
+    model = FasterRCNN(fpn_backbone(get_backbone("resnet50")), num_classes=num_classes, **kwargs)
     return guard_inputs(model, "fasterrcnn_resnet50_fpn", expected=(3, 800, 1333))

@@ -10,7 +10,7 @@ detector assembles torchvision's parts:
 
 - ``backbone`` — ResNet-50 with a feature pyramid (dcnn_lib's registered ``resnet50`` under
   torchvision's ``BackboneWithFPN``), or, at book scale, one conv map of a small registered
-  classifier (:func:`~dcnn_lib.detection.backbones.conv_trunk`);
+  classifier (:func:`~dcnn_lib.models.backbones.conv_trunk`);
 - ``rpn`` — torchvision's RPN (anchors per pyramid level, or 3 scales × 3 ratios on one map);
 - ``roi_heads`` — box branch (RoIAlign 7×7, two FC layers, ``FastRCNNPredictor``) and mask
   branch (RoIAlign 14×14, ``MaskRCNNHeads``, ``MaskRCNNPredictor``): losses
@@ -32,11 +32,11 @@ from torchvision.models.detection import mask_rcnn as tv
 from torchvision.models.detection.faster_rcnn import FastRCNNPredictor
 from torchvision.ops import MultiScaleRoIAlign
 
-from ...detection.backbones import fpn_backbone, registry_classifier, two_stage_parts
+from ..backbones import fpn_backbone, get_backbone, two_stage_parts
 from ...detection.contract import DetectorContract
 from ...layers import guard_inputs
 from ...registry import Figure, Published, TestSettings, register_model
-from . import FEW_ROIS, TINY_BACKBONE
+from . import FEW_ROIS, SMALL_BACKBONE
 from .faster_rcnn import ANCHOR_SIZES, ASPECT_RATIOS, TV_DET, rpn_anchors
 
 PAPER = "He, Gkioxari, Dollár & Girshick, Mask R-CNN, ICCV 2017"
@@ -51,7 +51,7 @@ class MaskRCNN(DetectorContract, tv.MaskRCNN):
 
 
 def _torchvision_mask_rcnn(num_classes: int, **kwargs) -> MaskRCNN:
-    model = MaskRCNN(fpn_backbone(registry_classifier("resnet50")), num_classes=num_classes, **kwargs)
+    model = MaskRCNN(fpn_backbone(get_backbone("resnet50")), num_classes=num_classes, **kwargs)
     return guard_inputs(model, "MaskRCNN", expected=(3, 800, 1333))
 
 
@@ -63,7 +63,7 @@ def _torchvision_mask_rcnn(num_classes: int, **kwargs) -> MaskRCNN:
                     num_classes=3, fpn=False, stride=8, box_head=32, mask_layers=(8, 8), anchor_sizes=(8, 16, 32),
                     min_size=64, max_size=64, rpn_pre_nms_top_n_train=200, rpn_post_nms_top_n_train=50,
                     rpn_pre_nms_top_n_test=200, rpn_post_nms_top_n_test=50, box_batch_size_per_image=16,
-                    **TINY_BACKBONE)))
+                    **SMALL_BACKBONE)))
 def mask_rcnn(num_classes: int = 80, backbone: str = "resnet50", backbone_kwargs: dict | None = None,
               backbone_weights: dict | None = None, fpn: bool = True, stride: int = 16,
               box_head: int = 1024, mask_layers: Sequence[int] = (256, 256, 256, 256),
@@ -76,7 +76,7 @@ def mask_rcnn(num_classes: int = 80, backbone: str = "resnet50", backbone_kwargs
     with the paper's single-map anchors; ``kwargs`` go to torchvision's ``MaskRCNN``.
     """
     if fpn:
-        trunk = fpn_backbone(registry_classifier(backbone, backbone_weights, **(backbone_kwargs or {})))
+        trunk = fpn_backbone(get_backbone(backbone, backbone_weights, **(backbone_kwargs or {})))
         model = MaskRCNN(trunk, num_classes + 1, min_size=min_size, max_size=max_size, image_mean=list(image_mean),
                          image_std=list(image_std), **kwargs)
         return guard_inputs(model, "MaskRCNN", expected=(3, min_size, max_size))

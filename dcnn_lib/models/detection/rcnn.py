@@ -8,7 +8,7 @@ detection and semantic segmentation", CVPR 2014.
 2. ``warp`` — each region, dilated by 16 pixels of context, warped to the CNN's fixed input
    (:class:`~dcnn_lib.detection.warp.RegionWarp`): ``(K, 3, s, s)``;
 3. ``cnn`` — a classifier from the registry without its output layer
-   (:class:`~dcnn_lib.detection.backbones.RegionCNN`; the paper: Krizhevsky et al.'s network,
+   (:class:`~dcnn_lib.models.backbones.RegionCNN`; the paper: Krizhevsky et al.'s network,
    ``alexnet_paper``), giving pool5 ``(K, P)`` and fc7 ``(K, D)`` features;
 4. ``svm`` — one linear SVM per class on fc7 (``Linear(D, C)``), and ``box_regressor`` —
    one linear regression per class on pool5 (``Linear(P, 4C)``, Appendix C).
@@ -52,13 +52,13 @@ import torch.nn.functional as F
 from torchvision.models.detection._utils import BoxCoder
 from torchvision.ops import batched_nms, box_iou, clip_boxes_to_image, remove_small_boxes
 
-from ...detection.backbones import RegionCNN, registry_classifier
+from ..backbones import RegionCNN, get_backbone
 from ...detection.contract import DetectorContract
 from ...detection.proposals import SelectiveSearch
 from ...detection.warp import RegionWarp
 from ...layers import guard_inputs
 from ...registry import Figure, Published, TestSettings, register_model
-from . import TINY_BACKBONE
+from . import SMALL_BACKBONE
 
 PAPER = ("Girshick, Donahue, Darrell & Malik, Rich feature hierarchies for accurate object detection "
          "and semantic segmentation, CVPR 2014")
@@ -69,7 +69,7 @@ class RCNN(DetectorContract, nn.Module):
     """R-CNN under the detection contract (see the module docstring).
 
     Args:
-        backbone: a features/classifier model (``dcnn_lib.detection.backbones.RegionCNN``
+        backbone: a features/classifier model (``dcnn_lib.models.backbones.RegionCNN``
             takes it apart).
         num_classes: C, object classes without background (20 on VOC).
         warp_size: side of the warped crops (the backbone's input).
@@ -221,7 +221,7 @@ _PAPER_PARAMS = _ALEXNET_2012 - _FC8 + (4096 * 21 + 21) + (4096 * 20 + 20) + (92
                                     other={"voc2007_map": Figure(58.5, "paper, Table 1", "with box regression"),
                                            "voc2007_map_no_bbox_reg": Figure(54.2, "paper, Table 1")}),
                 test=TestSettings(input_size=(3, 64, 64), kwargs=dict(num_classes=3, warp_size=32, train_rois_per_image=16,
-                                                              **TINY_BACKBONE)))
+                                                              **SMALL_BACKBONE)))
 def rcnn(num_classes: int = 20, backbone: str = "alexnet_paper", backbone_kwargs: dict | None = None,
          backbone_weights: dict | None = None, warp_size: int = 224, **kwargs) -> RCNN:
     """R-CNN: selective search, warped regions, AlexNet features, per-class SVMs and box regressors.
@@ -229,5 +229,5 @@ def rcnn(num_classes: int = 20, backbone: str = "alexnet_paper", backbone_kwargs
     ``backbone`` is any registered features/classifier model (built with ``backbone_kwargs``,
     loaded with ``backbone_weights``); VOC's 20 classes by default.
     """
-    cnn = registry_classifier(backbone, backbone_weights, **(backbone_kwargs or {}))
+    cnn = get_backbone(backbone, backbone_weights, **(backbone_kwargs or {}))
     return RCNN(cnn, num_classes, warp_size, **kwargs)

@@ -43,11 +43,12 @@ import torch.nn.functional as F
 from torchvision.models.detection import ssd as tv
 from torchvision.models.detection.anchor_utils import DefaultBoxGenerator
 
-from ...detection.backbones import conv_trunk, registry_classifier
+from ..backbones import conv_trunk, get_backbone
 from ...detection.contract import DetectorContract
 from ...layers import guard_inputs
-from ...registry import Figure, Published, TestSettings, register_model
-from . import TINY_BACKBONE
+from ...errors import DcnnValueError
+from ...registry import Figure, Published, TestSettings, check_input_size, register_model
+from . import SMALL_BACKBONE
 from .faster_rcnn import TV_DET
 
 PAPER = "Liu, Anguelov, Erhan, Szegedy, Reed, Fu & Berg, SSD: Single Shot MultiBox Detector, ECCV 2016"
@@ -69,7 +70,7 @@ class SSD(DetectorContract, tv.SSD):
 class SSDFeaturePyramid(nn.Module):
     """SSD's multi-scale feature maps over any conv trunk (the book-scale base network).
 
-    ``trunk`` (e.g. :func:`~dcnn_lib.detection.backbones.conv_trunk` at stride 8) gives the
+    ``trunk`` (e.g. :func:`~dcnn_lib.models.backbones.conv_trunk` at stride 8) gives the
     first, finest map, L2-normalised per position and rescaled by a learnt per-channel factor
     (initialised to 20, as conv4_3 in the paper). Then, like pool5-fc6-fc7, a 2×2 max pooling
     and a 3×3 conv to ``fc_channels``; then one extra block per entry of ``extra_channels``
@@ -106,7 +107,7 @@ class SSDFeaturePyramid(nn.Module):
 
 
 def _ssd300(num_classes_with_bg: int, scales: Sequence[float], **kwargs) -> SSD:
-    vgg = registry_classifier("vgg16")
+    vgg = get_backbone("vgg16")
     backbone = tv.SSDFeatureExtractorVGG(vgg.features, highres=False)
     anchors = DefaultBoxGenerator([list(r) for r in SSD300_RATIOS], scales=list(scales), steps=list(SSD300_STEPS))
     settings = {"image_mean": list(CAFFE_MEAN), "image_std": list(CAFFE_STD), **kwargs}
@@ -123,22 +124,30 @@ _PER_CLASS = sum(n * (9 * c + 1) for n, c in ((4, 512), (6, 1024), (6, 512), (6,
                                     other={"default_boxes": Figure(8732, "paper, §3"),
                                            "voc2007_map": Figure(74.3, "paper, Table 7", "VOC 2007+2012 training data"),
                                            "fps": Figure(59, "paper, Table 7", "Titan X")}),
-                test=TestSettings(input_size=(3, 64, 64), kwargs=dict(num_classes=3, size=64, stride=8, fc_channels=16,
-                                                              extra_channels=(16, 16), **TINY_BACKBONE)))
+                test=TestSettings(input_size=(3, 64, 64), kwargs=dict(num_classes=3, input_size=(3, 64, 64), stride=8, fc_channels=16,
+                                                              extra_channels=(16, 16), **SMALL_BACKBONE)))
 def ssd(num_classes: int = 20, backbone: str | None = None, backbone_kwargs: dict | None = None,
-        backbone_weights: dict | None = None, size: int = 300, stride: int = 8, fc_channels: int = 1024,
+        backbone_weights: dict | None = None, input_size: tuple[int, int, int] = (3, 300, 300), stride: int = 8,
+        fc_channels: int = 1024,
         extra_channels: Sequence[int] = (512, 256, 256), aspect_ratios: Sequence[Sequence[int]] | None = None,
         scales: Sequence[float] | None = None, image_mean: Sequence[float] | None = None,
         image_std: Sequence[float] | None = None, **kwargs) -> SSD:
     """SSD300 (VGG-16, VOC's 20 classes, 8,732 default boxes) — or, given ``backbone``, SSD on
     :class:`SSDFeaturePyramid` over that registered classifier (book scale).
 
+    ``input_size``: ``(3, H, W)`` images are resized to (SSD300: ``(3, 300, 300)`` only).
     ``kwargs`` go to torchvision's ``SSD`` (``score_thresh``, ``nms_thresh``, ...).
     """
+    channels, height, width = check_input_size(input_size, "ssd")
+    if channels != 3:
+        raise DcnnValueError(f"ssd: input_size must have 3 channels (RGB images), got {tuple(input_size)}")
     if backbone is None:
+        if (height, width) != (300, 300):
+            raise DcnnValueError(f"ssd: SSD300 (backbone=None) takes input_size (3, 300, 300), got "
+                                 f"{tuple(input_size)}; give a registered backbone for other sizes")
         extra = {k: v for k, v in (("image_mean", image_mean), ("image_std", image_std)) if v is not None}
         return _ssd300(num_classes + 1, scales or VOC_SCALES, **extra, **kwargs)
-    trunk = conv_trunk(registry_classifier(backbone, backbone_weights, **(backbone_kwargs or {})), stride)
+    trunk = conv_trunk(get_backbone(backbone, backbone_weights, **(backbone_kwargs or {})), stride)
     features = SSDFeaturePyramid(trunk, fc_channels, extra_channels)
     n_maps = len(features.out_channels)
     ratios = [list(r) for r in (aspect_ratios or ([2], *([2, 3],) * (n_maps - 3), [2], [2]))]
@@ -146,10 +155,10 @@ def ssd(num_classes: int = 20, backbone: str | None = None, backbone_kwargs: dic
         step = 0.7 / max(n_maps - 2, 1)
         scales = [0.1] + [0.2 + step * k for k in range(n_maps - 1)] + [0.2 + step * (n_maps - 1)]
     anchors = DefaultBoxGenerator(ratios, scales=list(scales))
-    model = SSD(features, anchors, (size, size), num_classes + 1,
+    model = SSD(features, anchors, (height, width), num_classes + 1,
                 image_mean=list(image_mean or (0.485, 0.456, 0.406)),
                 image_std=list(image_std or (0.229, 0.224, 0.225)), **kwargs)
-    return guard_inputs(model, "SSD", expected=(3, size, size))
+    return guard_inputs(model, "SSD", expected=(3, height, width))
 
 
 @register_model(task="detection", paper=PAPER + " (torchvision's COCO model)", year=2016,

@@ -46,7 +46,8 @@ from torchvision.models.detection.transform import GeneralizedRCNNTransform
 from ...detection.centre_maps import centre_targets, decode_centre_maps
 from ...detection.contract import DetectorContract
 from ...layers import guard_inputs
-from ...registry import Figure, Published, TestSettings, register_model
+from ...errors import DcnnValueError
+from ...registry import Figure, Published, TestSettings, check_input_size, get, register_model
 
 PAPER = ("Alom, Aspiras, Taha, Bowen & Asari, Microscopic nuclei classification, segmentation, and detection "
          "with improved deep convolutional neural networks (DCNN), Diagnostic Pathology 17:38, 2022")
@@ -59,7 +60,7 @@ class UDNet(DetectorContract, nn.Module):
     Args:
         num_classes: object classes; 1 (nuclei): the network outputs the centre map only;
             more: also one score map per class (a class per pixel near each centre).
-        input_size: the fixed square side images are resized to.
+        input_size: ``(3, H, H)``, the fixed square size images are resized to.
         widths: R2U-Net channels per level (its depth is ``len(widths)``).
         t: recurrent steps of the R2U-Net units (2).
         box_size: regress the box width and height (two extra maps).
@@ -72,28 +73,28 @@ class UDNet(DetectorContract, nn.Module):
 
     detector_name = "UDNet"
 
-    def __init__(self, num_classes: int = 1, input_size: int = 256, widths: Sequence[int] = (16, 32, 64, 128, 256),
-                 t: int = 2, box_size: bool = True, sigma_divisor: float = 6.0, heat_weight: float = 100.0,
+    def __init__(self, num_classes: int = 1, input_size: tuple[int, int, int] = (3, 256, 256),
+                 widths: Sequence[int] = (16, 32, 64, 128, 256), t: int = 2, box_size: bool = True, sigma_divisor: float = 6.0, heat_weight: float = 100.0,
                  score_thresh: float = 0.1, detections_per_img: int = 100, default_box: float = 0.05,
                  peak_window: int = 3, image_mean: Sequence[float] = IMAGENET_MEAN,
                  image_std: Sequence[float] = IMAGENET_STD) -> None:
         super().__init__()
-        from ... import models
-
         levels = len(widths)
-        if input_size % 2 ** (levels - 1):
-            raise ValueError(f"UDNet: input_size must be divisible by 2^{levels - 1}, got {input_size}")
-        self.num_classes, self.input_size, self.box_size = num_classes, input_size, box_size
+        channels, side, width = check_input_size(input_size, "UDNet")
+        if channels != 3 or side != width or side % 2 ** (levels - 1):
+            raise DcnnValueError(f"UDNet: input_size must be (3, H, H) with H divisible by 2^{levels - 1} "
+                                 f"({len(widths)} levels), got {tuple(input_size)}")
+        self.num_classes, self.input_size, self.side, self.box_size = num_classes, (3, side, side), side, box_size
         self.sigma_divisor, self.heat_weight = sigma_divisor, heat_weight
         self.score_thresh, self.detections_per_img = score_thresh, detections_per_img
         self.default_box, self.peak_window = default_box, peak_window
-        self.transform = GeneralizedRCNNTransform(input_size, input_size, list(image_mean), list(image_std),
-                                                  size_divisible=1, fixed_size=(input_size, input_size))
+        self.transform = GeneralizedRCNNTransform(side, side, list(image_mean), list(image_std),
+                                                  size_divisible=1, fixed_size=(side, side))
         self.n_class_maps = num_classes if num_classes > 1 else 0
         outputs = 1 + self.n_class_maps + (2 if box_size else 0)
-        self.net = models.get("r2unet", num_classes=outputs, in_channels=3,
-                              widths=tuple(widths), t=t)             # N x 3 x H x W -> N x outputs x H x W
-        guard_inputs(self, "UDNet", expected=(3, input_size, input_size))
+        self.net = get("r2unet", num_classes=outputs, in_channels=3,
+                       widths=tuple(widths), t=t)             # N x 3 x H x W -> N x outputs x H x W
+        guard_inputs(self, "UDNet", expected=self.input_size)
 
     def maps(self, batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
         """Centre maps ``(N, H, W)``, class scores ``(N, C, H, W)`` and size maps ``(N, 2, H, W)``
@@ -113,7 +114,7 @@ class UDNet(DetectorContract, nn.Module):
         original_sizes = [tuple(img.shape[-2:]) for img in images]
         batch, targets = self.transform(images, targets)
         heat, classes, wh = self.maps(batch.tensors)
-        size = (self.input_size, self.input_size)
+        size = (self.side, self.side)
         if self.training:
             t_heat, t_label, t_wh = self.targets(targets, size)
             losses = {"loss_centre": self.heat_weight * F.mse_loss(heat, t_heat)}
@@ -133,8 +134,9 @@ class UDNet(DetectorContract, nn.Module):
 
 
 @register_model(task="detection", paper=PAPER, year=2022, input_size=(3, 256, 256),
-                test=TestSettings(input_size=(3, 64, 64), kwargs=dict(num_classes=3, input_size=64, widths=(4, 8, 16), box_size=True)))
-def udnet(num_classes: int = 1, input_size: int = 256, widths: Sequence[int] = (16, 32, 64, 128, 256),
-          t: int = 2, box_size: bool = False, **kwargs) -> UDNet:
+                test=TestSettings(input_size=(3, 64, 64), kwargs=dict(
+                    num_classes=3, input_size=(3, 64, 64), widths=(4, 8, 16), box_size=True)))
+def udnet(num_classes: int = 1, input_size: tuple[int, int, int] = (3, 256, 256),
+          widths: Sequence[int] = (16, 32, 64, 128, 256), t: int = 2, box_size: bool = False, **kwargs) -> UDNet:
     """UD-Net: R2U-Net regression of a centre map (one class: nuclei), peaks as detections."""
     return UDNet(num_classes, input_size, widths, t, box_size, **kwargs)

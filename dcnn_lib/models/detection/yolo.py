@@ -31,7 +31,7 @@ Departures from the paper, all deliberate:
   weights; without them the network starts from random weights (Kaiming initialisation for
   the leaky ReLU).
 - **Smaller inputs with the same grid.** The layer stack has a total stride of 64 (448 / 7).
-  For ``input_size = 224`` or ``112`` with the same ``S``, the stride-2 steps are removed,
+  For an input side of 224 or 112 with the same ``S``, the stride-2 steps are removed,
   first the one of the 22nd convolution, then conv1's, so that every layer is still there
   and the last map is still ``S × S``.
 - **width** scales every convolution's filters and ``hidden`` sets the FC layer (1.0 and 4096:
@@ -53,7 +53,8 @@ from torchvision.models.detection.transform import GeneralizedRCNNTransform
 from ...detection.contract import DetectorContract, check_detection_inputs
 from ...detection.yolo_loss import yolo_v1_decode, yolo_v1_loss, yolo_v1_responsible
 from ...layers import guard_inputs
-from ...registry import Figure, Published, TestSettings, register_model
+from ...errors import DcnnValueError
+from ...registry import Figure, Published, TestSettings, check_input_size, register_model
 
 PAPER = "Redmon, Divvala, Girshick & Farhadi, You Only Look Once: Unified, Real-Time Object Detection, CVPR 2016"
 
@@ -72,11 +73,11 @@ IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 _STRIDES_TO_DROP = (21, 0)
 
 
-def figure3(input_size: int = 448, S: int = 7) -> list:
-    """FIGURE3 with stride-2 steps removed so that ``input_size`` gives an ``S × S`` map."""
-    stride = input_size / S
+def figure3(side: int = 448, S: int = 7) -> list:
+    """FIGURE3 with stride-2 steps removed so that an input of ``side × side`` gives an ``S × S`` map."""
+    stride = side / S
     if stride not in (64, 32, 16):
-        raise ValueError(f"YOLOv1: input_size / S must be 64 (the paper), 32 or 16, got {input_size}/{S}")
+        raise DcnnValueError(f"YOLOv1: the input side / S must be 64 (the paper), 32 or 16, got {side}/{S}")
     drop = set(_STRIDES_TO_DROP[:int(math.log2(64 / stride))])
     out, conv = [], 0
     for v in FIGURE3:
@@ -121,24 +122,34 @@ def pretraining_spec(spec: list) -> list:
     raise ValueError("pretraining_spec: fewer than 20 convolutions")
 
 
+def _square(input_size: tuple[int, int, int], where: str) -> tuple[int, int]:
+    """``(C, side)`` of a square ``(C, H, W)`` input size, or a named error."""
+    c, h, w = check_input_size(input_size, where)
+    if h != w:
+        raise DcnnValueError(f"{where}: the input must be square (YOLO's S × S grid), got input_size {(c, h, w)}")
+    return c, h
+
+
 class YOLOv1Classifier(nn.Module):
     """YOLO's pre-training network (§2.2): "the first 20 convolutional layers from Figure 3
     followed by a average-pooling layer and a fully-connected layer", trained on ImageNet at
     224 × 224 (88 % single-crop top-5 accuracy on the 2012 validation set).
 
-    The strides are those of :class:`YOLOv1` for ``(input_size, S)``, so that ``features``
-    loads into the detector's first 20 convolutions (``YOLOv1(..., backbone_weights=...)``).
-    Shapes: ``(N, in_channels, H, W) -> (N, num_classes)``.
+    ``input_size`` is this network's own ``(C, H, W)`` (the paper: ``(3, 224, 224)``, half the
+    detector's side); its strides are those of :class:`YOLOv1` at twice that side, so that
+    ``features`` loads into the detector's first 20 convolutions (``YOLOv1(..., backbone_weights=...)``).
+    Shapes: ``(N, C, H, W) -> (N, num_classes)``.
     """
 
-    def __init__(self, num_classes: int = 1000, in_channels: int = 3, width: float = 1.0, batch_norm: bool = False,
-                 input_size: int = 448, S: int = 7) -> None:
+    def __init__(self, num_classes: int = 1000, width: float = 1.0, batch_norm: bool = False,
+                 input_size: tuple[int, int, int] = (3, 224, 224), S: int = 7) -> None:
         super().__init__()
-        self.features, channels = darknet_features(pretraining_spec(figure3(input_size, S)), width, batch_norm,
+        in_channels, side = _square(input_size, "YOLOv1Classifier")
+        self.features, channels = darknet_features(pretraining_spec(figure3(2 * side, S)), width, batch_norm,
                                                    in_channels)        # N x 1024w x H/32 x W/32 (224: 7 x 7)
         self.avgpool = nn.AdaptiveAvgPool2d(1)                          # N x 1024w x 1 x 1
         self.fc = nn.Linear(channels, num_classes)                      # N x num_classes
-        guard_inputs(self, "YOLOv1Classifier", expected=(in_channels, input_size // 2, input_size // 2))
+        guard_inputs(self, "YOLOv1Classifier", expected=(in_channels, side, side))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.fc(torch.flatten(self.avgpool(self.features(x)), 1))
@@ -150,7 +161,8 @@ class YOLOv1(DetectorContract, nn.Module):
     Args:
         num_classes: C, object classes without background (20 on VOC).
         S, B: grid side and boxes per cell (7, 2).
-        input_size: the square input (448); 224 and 112 keep S by dropping strides.
+        input_size: ``(3, H, H)``, the square input (``(3, 448, 448)``); 224 and 112 keep S by
+            dropping strides.
         width: multiplies every convolution's filters (1.0).
         hidden: the hidden FC layer (4096).
         batch_norm: batch norm after every convolution (not in the paper).
@@ -164,19 +176,22 @@ class YOLOv1(DetectorContract, nn.Module):
 
     detector_name = "YOLOv1"
 
-    def __init__(self, num_classes: int = 20, S: int = 7, B: int = 2, input_size: int = 448,
+    def __init__(self, num_classes: int = 20, S: int = 7, B: int = 2, input_size: tuple[int, int, int] = (3, 448, 448),
                  width: float = 1.0, hidden: int = 4096, batch_norm: bool = False, dropout: float = 0.5,
                  lambda_coord: float = 5.0, lambda_noobj: float = 0.5, score_thresh: float = 0.005,
                  nms_thresh: float = 0.5, detections_per_img: int = 100,
                  image_mean: Sequence[float] = IMAGENET_MEAN, image_std: Sequence[float] = IMAGENET_STD) -> None:
         super().__init__()
-        self.num_classes, self.S, self.B, self.input_size = num_classes, S, B, input_size
+        channels, side = _square(input_size, "YOLOv1")
+        if channels != 3:
+            raise DcnnValueError(f"YOLOv1: input_size must have 3 channels (RGB images), got {tuple(input_size)}")
+        self.num_classes, self.S, self.B, self.input_size, self.side = num_classes, S, B, (3, side, side), side
         self.width, self.batch_norm = width, batch_norm
         self.lambda_coord, self.lambda_noobj = lambda_coord, lambda_noobj
         self.score_thresh, self.nms_thresh, self.detections_per_img = score_thresh, nms_thresh, detections_per_img
-        self.transform = GeneralizedRCNNTransform(input_size, input_size, list(image_mean), list(image_std),
-                                                  size_divisible=1, fixed_size=(input_size, input_size))
-        self.features, c_in = darknet_features(figure3(input_size, S), width, batch_norm)  # N x 1024w x S x S
+        self.transform = GeneralizedRCNNTransform(side, side, list(image_mean), list(image_std),
+                                                  size_divisible=1, fixed_size=(side, side))
+        self.features, c_in = darknet_features(figure3(side, S), width, batch_norm)  # N x 1024w x S x S
         h = hidden
         self.head = nn.Sequential(
             nn.Flatten(),                                            # N x S·S·1024w
@@ -185,17 +200,17 @@ class YOLOv1(DetectorContract, nn.Module):
             nn.Dropout(dropout),
             nn.Linear(h, S * S * (5 * B + num_classes)),             # N x S·S·(5B + C), linear
         )
-        guard_inputs(self, "YOLOv1", expected=(3, input_size, input_size))
+        guard_inputs(self, "YOLOv1", expected=self.input_size)
 
     def load_pretrained(self, weights: dict[str, torch.Tensor]) -> "YOLOv1":
         """Load the state dict of a :class:`YOLOv1Classifier` of the same width, batch norm and
         strides into the first 20 convolutions (the paper's ImageNet pre-training). A classifier
         trained on grey images is inflated to RGB first
-        (:func:`~dcnn_lib.detection.backbones.inflate_input_channels`)."""
-        from ...detection.backbones import inflate_input_channels
+        (:func:`~dcnn_lib.models.backbones.inflate_input_channels`)."""
+        from ..backbones import inflate_input_channels
 
-        cls = YOLOv1Classifier(weights["fc.weight"].shape[0], weights["features.0.weight"].shape[1], self.width,
-                               self.batch_norm, self.input_size, self.S)
+        cls = YOLOv1Classifier(weights["fc.weight"].shape[0], self.width, self.batch_norm,
+                               (weights["features.0.weight"].shape[1], self.side // 2, self.side // 2), self.S)
         cls.load_state_dict(weights)
         inflate_input_channels(cls, 3)
         self.features[:len(cls.features)].load_state_dict(cls.features.state_dict())
@@ -220,14 +235,14 @@ class YOLOv1(DetectorContract, nn.Module):
         check_detection_inputs(self.detector_name, self, images, targets, training=True)
         batch, resized = self.transform(list(images), [{k: t[k] for k in ("boxes", "labels")} for t in targets])
         return yolo_v1_responsible(self._raw(batch.tensors), resized, self.S, self.B, self.num_classes,
-                                   (self.input_size, self.input_size))
+                                   (self.side, self.side))
 
     def forward(self, images, targets=None):
         images = self.check_inputs(images, targets)
         original_sizes = [tuple(img.shape[-2:]) for img in images]
         batch, targets = self.transform(images, targets)
         raw = self._raw(batch.tensors)
-        size = (self.input_size, self.input_size)
+        size = (self.side, self.side)
         if self.training:
             return yolo_v1_loss(raw, targets, self.S, self.B, self.num_classes, size,
                                 self.lambda_coord, self.lambda_noobj)
@@ -248,8 +263,10 @@ _FC_PARAMS = (7 * 7 * 1024 * 4096 + 4096) + (4096 * 7 * 7 * 30 + 7 * 7 * 30)
                 published=Published(params=Figure(_CONV_PARAMS + _FC_PARAMS, "counted from Figure 3"),
                                     other={"voc2007_map": Figure(63.4, "paper, Table 1", "VOC 2007+2012 training data"),
                                            "fps": Figure(45, "paper, Table 1", "Titan X")}),
-                test=TestSettings(input_size=(3, 64, 64), kwargs=dict(num_classes=3, input_size=112, width=1 / 32, hidden=256)))
-def yolo_v1(num_classes: int = 20, S: int = 7, B: int = 2, input_size: int = 448, width: float = 1.0,
+                test=TestSettings(input_size=(3, 64, 64), kwargs=dict(num_classes=3, input_size=(3, 112, 112), width=1 / 32,
+                                                              hidden=256)))
+def yolo_v1(num_classes: int = 20, S: int = 7, B: int = 2, input_size: tuple[int, int, int] = (3, 448, 448),
+            width: float = 1.0,
             hidden: int = 4096, batch_norm: bool = False, backbone_weights: dict | None = None, **kwargs) -> YOLOv1:
     """YOLO v1 (Figure 3): 24 conv + 2 FC layers, 448×448 input, a 7×7×30 grid on VOC.
 
@@ -268,8 +285,8 @@ _PRETRAIN_CONVS = _CONV_PARAMS - 4 * (3 * 3 * 1024 * 1024 + 1024)
                 published=Published(params=Figure(_PRETRAIN_CONVS + (1024 * 1000 + 1000), "counted from Figure 3 and §2.2"),
                                     top5=Figure(88.0, "paper, §2.2", "single crop, ImageNet 2012 validation")),
                 test=TestSettings(input_size=(3, 64, 64)))
-def yolo_v1_classifier(num_classes: int = 1000, in_channels: int = 3, width: float = 1.0, batch_norm: bool = False,
-                       input_size: int = 448, S: int = 7) -> YOLOv1Classifier:
+def yolo_v1_classifier(num_classes: int = 1000, width: float = 1.0, batch_norm: bool = False,
+                       input_size: tuple[int, int, int] = (3, 224, 224), S: int = 7) -> YOLOv1Classifier:
     """YOLO's ImageNet pre-training network: the first 20 convolutions of Figure 3, average
-    pooling and a fully connected layer (224×224 inputs); strides as in ``yolo_v1(input_size, S)``."""
-    return YOLOv1Classifier(num_classes, in_channels, width, batch_norm, input_size, S)
+    pooling and a fully connected layer (224×224 inputs); strides as in a ``yolo_v1`` of twice the side."""
+    return YOLOv1Classifier(num_classes, width, batch_norm, input_size, S)

@@ -38,7 +38,7 @@ from ...layers import guard_inputs
 from ...layers.aspp import ASPP, conv_bn_relu
 from ...layers.seg_head import ConvHead
 from ...registry import Figure, Published, TestSettings, register_model
-from .common import COUNTED, RESNET_NARROW, BackboneHead, resnet_backbone, stage_channels, upsample
+from .common import COUNTED, RESNET_NARROW, BackboneHead, resnet_backbone, upsample
 from .fcn import TV_SEG
 
 PAPER_V3 = "Chen, Papandreou, Schroff & Adam, Rethinking Atrous Convolution for Semantic Image Segmentation, arXiv 2017"
@@ -83,9 +83,9 @@ class DeepLabV3(BackboneHead):
     def __init__(self, num_classes: int = 21, backbone: str = "resnet101", backbone_kwargs: dict | None = None,
                  output_stride: int = 16, multi_grid: Sequence[int] | None = (1, 2, 4), aux_loss: bool = False,
                  aspp_channels: int = 256, rates: Sequence[int] | None = None) -> None:
-        layers = {"layer4": "out", **({"layer3": "aux"} if aux_loss else {})}
-        body = resnet_backbone(backbone, output_stride, multi_grid, layers, **(backbone_kwargs or {}))
-        c4, c3 = stage_channels(body["layer4"]), stage_channels(body["layer3"])
+        returns = {32: "out", **({16: "aux"} if aux_loss else {})}
+        body = resnet_backbone(backbone, output_stride, multi_grid, returns, **(backbone_kwargs or {}))
+        c4, c3 = body.stage_channels[32], body.stage_channels[16]
         super().__init__(body, DeepLabHead(c4, num_classes, _rates(output_stride, rates), aspp_channels),
                          ConvHead(c3, num_classes) if aux_loss else None)
         guard_inputs(self, "DeepLabV3", expected=(3, 513, 513))
@@ -101,9 +101,9 @@ class DeepLabV3Plus(nn.Module):
                  output_stride: int = 16, multi_grid: Sequence[int] | None = (1, 2, 4),
                  aspp_channels: int = 256, low_level_channels: int = 48, rates: Sequence[int] | None = None) -> None:
         super().__init__()
-        self.backbone = resnet_backbone(backbone, output_stride, multi_grid, {"layer1": "low", "layer4": "out"},
+        self.backbone = resnet_backbone(backbone, output_stride, multi_grid, {4: "low", 32: "out"},
                                         **(backbone_kwargs or {}))
-        c1, c4 = stage_channels(self.backbone["layer1"]), stage_channels(self.backbone["layer4"])
+        c1, c4 = self.backbone.stage_channels[4], self.backbone.stage_channels[32]
         self.aspp = ASPP(c4, _rates(output_stride, rates), aspp_channels)
         self.reduce = nn.Sequential(*conv_bn_relu(c1, low_level_channels))        # 1×1 → 48
         self.decoder = nn.Sequential(

@@ -32,7 +32,8 @@ import torch.nn as nn
 
 from ...layers import guard_inputs
 from ...layers.context_module import DILATIONS, ContextModule
-from ...registry import Figure, Published, TestSettings, get, register_model
+from ...registry import Figure, Published, TestSettings, register_model
+from ..backbones import get_backbone
 from .common import COUNTED, VGG_NARROW, stage_channels, upsample, vgg_stages
 from .fcn import convolutionalize
 
@@ -55,7 +56,7 @@ class DilatedNet(nn.Module):
     def __init__(self, num_classes: int = 21, context: str | None = "basic", backbone: str = "vgg16",
                  backbone_kwargs: dict[str, Any] | None = None, hidden: int = 4096, dropout: float = 0.5) -> None:
         super().__init__()
-        vgg = get(backbone, **(backbone_kwargs or {}))
+        vgg = get_backbone(backbone, inflate_to=None, **(backbone_kwargs or {}))
         s1, s2, s3, s4, s5 = vgg_stages(vgg)
         conv4 = list(s4)[:-1]                                   # pool4 removed
         conv5 = list(s5)[:-1]                                   # pool5 removed

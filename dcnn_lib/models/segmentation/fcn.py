@@ -50,7 +50,8 @@ from ...layers import guard_inputs
 from ...layers.bilinear_upsampling import BilinearUpsampling
 from ...layers.seg_head import ConvHead
 from ...layers.up_conv import match_size
-from ...registry import Figure, Published, TestSettings, get, register_model
+from ...registry import Figure, Published, TestSettings, register_model
+from ..backbones import get_backbone
 from .common import (COUNTED, RESNET_NARROW, VGG_NARROW, BackboneHead, resnet_backbone, stage_channels, upsample,
                      vgg_stages)
 
@@ -85,7 +86,7 @@ class FCN(nn.Module):
         num_classes: ``C`` (21 for PASCAL VOC).
         variant: ``"32s"``, ``"16s"`` or ``"8s"``.
         backbone: registered VGG (``"vgg16"``); ``backbone_kwargs`` go to its builder
-            (``get("vgg_mini", config="D", width=1/8, ...)`` for a narrow one).
+            (``get("vgg_small", config="D", width=1/8, ...)`` for a narrow one).
         hidden: channels of fc6 and fc7 (4096).
         pad100: the released models' padding and crops (True) or "same" padding (False).
         dropout: after fc6 and fc7 (0.5).
@@ -99,7 +100,7 @@ class FCN(nn.Module):
         super().__init__()
         if variant not in CAFFE_OFFSETS:
             raise ValueError(f"FCN: variant must be one of {tuple(CAFFE_OFFSETS)}, got {variant!r}")
-        vgg = get(backbone, **(backbone_kwargs or {}))
+        vgg = get_backbone(backbone, inflate_to=None, **(backbone_kwargs or {}))
         s1, s2, s3, s4, s5 = vgg_stages(vgg)
         first = next(m for m in s1 if isinstance(m, nn.Conv2d))
         first.padding = (100, 100) if pad100 else first.padding
@@ -199,9 +200,9 @@ class FCNResNet(BackboneHead):
 
     def __init__(self, num_classes: int = 21, aux_loss: bool = False, backbone: str = "resnet50",
                  backbone_kwargs: dict[str, Any] | None = None) -> None:
-        layers = {"layer4": "out", **({"layer3": "aux"} if aux_loss else {})}
-        body = resnet_backbone(backbone, 8, return_layers=layers, **(backbone_kwargs or {}))
-        c4, c3 = stage_channels(body["layer4"]), stage_channels(body["layer3"])
+        returns = {32: "out", **({16: "aux"} if aux_loss else {})}
+        body = resnet_backbone(backbone, 8, returns=returns, **(backbone_kwargs or {}))
+        c4, c3 = body.stage_channels[32], body.stage_channels[16]
         super().__init__(body, ConvHead(c4, num_classes), ConvHead(c3, num_classes) if aux_loss else None)
         guard_inputs(self, "FCNResNet", expected=(3, 520, 520))
 

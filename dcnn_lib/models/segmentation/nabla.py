@@ -32,7 +32,7 @@ from ...layers import guard_inputs
 from ...layers.recurrent_conv import RecurrentResidualBlock
 from ...layers.up_conv import UpConcat
 from ...registry import Figure, Published, TestSettings, register_model
-from .common import COUNTED, UNET_TINY
+from .common import COUNTED, UNET_SMALL
 from .unet import WIDTHS
 
 PAPER = ("Alom, Aspiras, Taha & Asari, Skin Cancer Segmentation and Classification with NABLA-N and "
@@ -95,7 +95,7 @@ class NablaN(nn.Module):
 
 @register_model(task="segmentation", paper=PAPER, year=2019, input_size=(3, 256, 256),
                 published=Published(params=Figure(67_718_466, COUNTED)),
-                test=TestSettings(input_size=(3, 64, 64), kwargs={"widths": UNET_TINY}))
+                test=TestSettings(input_size=(3, 64, 64), kwargs={"widths": UNET_SMALL}))
 def nabla_n(num_classes: int = 2, in_channels: int = 3, widths: Sequence[int] = WIDTHS,
             n_latent: int = 3, t: int = 2) -> NablaN:
     """NABLA-N with N = 3 latent spaces fused in every decoding unit (our reading of the paper)."""

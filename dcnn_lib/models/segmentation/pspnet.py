@@ -29,7 +29,7 @@ from ...layers import guard_inputs
 from ...layers.pyramid_pooling import PyramidPooling
 from ...layers.seg_head import ConvHead
 from ...registry import Figure, Published, TestSettings, register_model
-from .common import COUNTED, RESNET_NARROW, BackboneHead, resnet_backbone, stage_channels
+from .common import COUNTED, RESNET_NARROW, BackboneHead, resnet_backbone
 
 PAPER = "Zhao, Shi, Qi, Wang & Jia, Pyramid Scene Parsing Network, CVPR 2017"
 BINS = (1, 2, 3, 6)
@@ -49,9 +49,9 @@ class PSPNet(BackboneHead):
 
     def __init__(self, num_classes: int = 21, bins: Sequence[int] = BINS, backbone: str = "resnet50",
                  backbone_kwargs: dict | None = None, aux_loss: bool = True) -> None:
-        layers = {"layer4": "out", **({"layer3": "aux"} if aux_loss else {})}
-        body = resnet_backbone(backbone, 8, return_layers=layers, **(backbone_kwargs or {}))
-        c4, c3 = stage_channels(body["layer4"]), stage_channels(body["layer3"])
+        returns = {32: "out", **({16: "aux"} if aux_loss else {})}
+        body = resnet_backbone(backbone, 8, returns=returns, **(backbone_kwargs or {}))
+        c4, c3 = body.stage_channels[32], body.stage_channels[16]
         ppm = PyramidPooling(c4, bins)
         head = nn.Sequential(ppm, ConvHead(ppm.out_channels, num_classes, mid_channels=c4 // 4, dropout=0.1))
         aux = ConvHead(c3, num_classes, mid_channels=c3 // 4, dropout=0.1) if aux_loss else None

@@ -36,7 +36,8 @@ from ...layers.chained_residual_pooling import ChainedResidualPooling
 from ...layers.feature_stages import FeatureStages
 from ...layers.multi_resolution_fusion import MultiResolutionFusion
 from ...layers.residual_conv_unit import ResidualConvUnit
-from ...registry import Figure, Published, TestSettings, get, register_model
+from ...registry import Figure, Published, TestSettings, register_model
+from ..backbones import get_backbone, stage_at
 from .common import COUNTED, RESNET_NARROW, stage_channels, upsample
 
 PAPER = ("Lin, Milan, Shen & Reid, RefineNet: Multi-Path Refinement Networks for High-Resolution "
@@ -76,9 +77,10 @@ class RefineNet(nn.Module):
     def __init__(self, num_classes: int = 21, backbone: str = "resnet101", backbone_kwargs: dict | None = None,
                  widths: tuple[int, int] = (512, 256)) -> None:
         super().__init__()
-        self.backbone = FeatureStages(get(backbone, **(backbone_kwargs or {})),
-                                      {"layer1": "1", "layer2": "2", "layer3": "3", "layer4": "4"})
-        cs = [stage_channels(self.backbone[f"layer{i}"]) for i in (1, 2, 3, 4)]
+        resnet = get_backbone(backbone, inflate_to=None, **(backbone_kwargs or {}))
+        picked = [stage_at(resnet, s) for s in (4, 8, 16, 32)]                 # layer1..layer4
+        self.backbone = FeatureStages(resnet, {s.module: str(i) for i, s in enumerate(picked, 1)})
+        cs = [s.channels for s in picked]
         w4, w = widths
         self.reduce = nn.ModuleList(nn.Conv2d(c, w4 if i == 3 else w, 3, padding=1, bias=False)
                                     for i, c in enumerate(cs))                    # stage i+1

@@ -1,4 +1,4 @@
-"""``sam_tiny``: a small model with the structure of the Segment Anything Model (Kirillov et al.,
+"""``sam_small``: a small model with the structure of the Segment Anything Model (Kirillov et al.,
 "Segment Anything", ICCV 2023, §3 and Appendix A) — **a scaled-down SAM trained here, not the
 released SAM weights**.
 
@@ -44,7 +44,7 @@ from ...layers import guard_inputs
 from ...layers.layer_norm_2d import LayerNorm2d
 from ...layers.two_way_transformer import TwoWayTransformer
 from ...layers.vit_block import MLP, PatchEmbedding, ViTBlock
-from ...registry import Figure, Published, TestSettings, register_model
+from ...registry import Figure, Published, TestSettings, check_input_size, register_model
 
 PAPER = "Kirillov et al., Segment Anything, ICCV 2023 (scaled-down re-implementation, trained here)"
 
@@ -52,12 +52,12 @@ PAPER = "Kirillov et al., Segment Anything, ICCV 2023 (scaled-down re-implementa
 class ImageEncoder(nn.Module):
     """ViT + neck. Shapes: ``(N, 3, H, W) -> (N, out_dim, H/p, W/p)`` (H, W multiples of p)."""
 
-    def __init__(self, img_size: int = 64, patch_size: int = 4, in_channels: int = 3, dim: int = 128,
+    def __init__(self, input_size: tuple[int, int, int] = (3, 64, 64), patch_size: int = 4, dim: int = 128,
                  depth: int = 4, heads: int = 4, out_dim: int = 64) -> None:
         super().__init__()
+        in_channels, h, w = check_input_size(input_size, "ImageEncoder")
         self.patch_embed = PatchEmbedding(patch_size, in_channels, dim)
-        g = img_size // patch_size
-        self.pos_embed = nn.Parameter(torch.zeros(1, g, g, dim))
+        self.pos_embed = nn.Parameter(torch.zeros(1, h // patch_size, w // patch_size, dim))
         nn.init.trunc_normal_(self.pos_embed, std=0.02)
         self.blocks = nn.ModuleList(ViTBlock(dim, heads) for _ in range(depth))
         self.neck = nn.Sequential(
@@ -175,7 +175,7 @@ class MaskDecoder(nn.Module):
         return masks[:, sel], iou[:, sel]
 
 
-class SamTiny(nn.Module):
+class SamSmall(nn.Module):
     """Image encoder + prompt encoder + mask decoder. See the module docstring.
 
     Shapes: ``image (N, 3, H, W)``, ``points (N, P, 2)`` pixel (x, y), ``point_labels (N, P)``
@@ -183,16 +183,16 @@ class SamTiny(nn.Module):
     ``{"out": (N, M, H, W), "iou": (N, M)}``.
     """
 
-    def __init__(self, img_size: int = 64, patch_size: int = 4, in_channels: int = 3, encoder_dim: int = 128,
+    def __init__(self, input_size: tuple[int, int, int] = (3, 64, 64), patch_size: int = 4, encoder_dim: int = 128,
                  encoder_depth: int = 4, encoder_heads: int = 4, dim: int = 64, decoder_depth: int = 2,
                  decoder_heads: int = 4, decoder_mlp: int = 256) -> None:
         super().__init__()
-        self.image_encoder = ImageEncoder(img_size, patch_size, in_channels, encoder_dim, encoder_depth,
-                                          encoder_heads, dim)
+        input_size = check_input_size(input_size, "SamSmall")
+        self.image_encoder = ImageEncoder(input_size, patch_size, encoder_dim, encoder_depth, encoder_heads, dim)
         self.prompt_encoder = PromptEncoder(dim)
         self.mask_decoder = MaskDecoder(dim, decoder_depth, decoder_heads, decoder_mlp)
         self.patch_size = patch_size
-        guard_inputs(self, "SamTiny", expected=(in_channels, img_size, img_size))
+        guard_inputs(self, "SamSmall", expected=input_size)
 
     def forward(self, image: torch.Tensor, points: torch.Tensor | None = None,
                 point_labels: torch.Tensor | None = None, boxes: torch.Tensor | None = None,
@@ -243,7 +243,7 @@ sam_loss.takes_raw_output = True   # dcnn_lib.train.fit passes it the whole outp
 @register_model(task="segmentation", paper=PAPER, year=2023, input_size=(3, 64, 64),
                 published=Published(params=Figure(1_143_996, "counted from this scaled-down configuration")),
                 test=TestSettings(input_size=(3, 64, 64), kwargs={"encoder_dim": 32, "dim": 32, "encoder_depth": 2}))
-def sam_tiny(img_size: int = 64, patch_size: int = 4, encoder_dim: int = 128, encoder_depth: int = 4,
-             dim: int = 64) -> SamTiny:
+def sam_small(input_size: tuple[int, int, int] = (3, 64, 64), patch_size: int = 4, encoder_dim: int = 128,
+              encoder_depth: int = 4, dim: int = 64) -> SamSmall:
     """A scaled-down SAM (ViT encoder, point/box prompt encoder, two-way mask decoder), trained here."""
-    return SamTiny(img_size, patch_size, encoder_dim=encoder_dim, encoder_depth=encoder_depth, dim=dim)
+    return SamSmall(input_size, patch_size, encoder_dim=encoder_dim, encoder_depth=encoder_depth, dim=dim)

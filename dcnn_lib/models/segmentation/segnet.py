@@ -33,7 +33,8 @@ import torch
 import torch.nn as nn
 
 from ...layers import guard_inputs
-from ...registry import Figure, Published, TestSettings, get, register_model
+from ...registry import Figure, Published, TestSettings, register_model
+from ..backbones import get_backbone
 from .common import COUNTED, VGG_NARROW, stage_channels, vgg_stages
 
 PAPER = ("Badrinarayanan, Kendall & Cipolla, SegNet: A Deep Convolutional Encoder-Decoder Architecture "
@@ -58,7 +59,7 @@ class SegNet(nn.Module):
     def __init__(self, num_classes: int = 11, backbone: str = "vgg16_bn",
                  backbone_kwargs: dict[str, Any] | None = None) -> None:
         super().__init__()
-        stages = vgg_stages(get(backbone, **(backbone_kwargs or {})))
+        stages = vgg_stages(get_backbone(backbone, inflate_to=None, **(backbone_kwargs or {})))
         # encoder: each stage without its pooling; one pooling that returns indices
         self.encoder = nn.ModuleList(nn.Sequential(*list(s)[:-1]) for s in stages)
         self.pool = nn.MaxPool2d(2, stride=2, return_indices=True)

@@ -22,7 +22,8 @@ image the paper uses the *overlap-tile* strategy: the missing context at the bor
 extrapolated by mirroring the image. ``padding="valid"`` (the default) does exactly that inside
 ``forward``: the input is mirror-padded by 92 pixels on each side (plus what is needed to reach
 the next valid tile size), and the output is cropped back, so ``(N, 3, H, W) -> (N, classes,
-H, W)`` for any H, W — at the cost of running on a tile 184 pixels larger than the image.
+H, W)`` for any H, W ≥ 1 (a side of one pixel is repeated: it is its own mirror image) — at
+the cost of running on a tile 184 pixels larger than the image.
 ``padding="same"`` pads every 3×3 convolution by one pixel instead (what most later
 implementations do): no mirroring, no cropping, much cheaper on small images; maps of odd size
 are zero-padded after up-convolution to match the skip.
@@ -45,12 +46,13 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ...errors import DcnnValueError
 from ...layers import guard_inputs
 from ...layers.double_conv import DoubleConv
 from ...layers.recurrent_conv import RecurrentResidualBlock
 from ...layers.up_conv import UpConcat
 from ...registry import Figure, Published, TestSettings, register_model
-from .common import COUNTED, UNET_TINY
+from .common import COUNTED, UNET_SMALL
 
 PAPER = "Ronneberger, Fischer & Brox, U-Net: Convolutional Networks for Biomedical Image Segmentation, MICCAI 2015"
 PAPER_R2U = ("Alom, Hasan, Yakopcic, Taha & Asari, Recurrent Residual Convolutional Neural Network based on "
@@ -77,7 +79,18 @@ def valid_tile(size: int, levels: int = 5) -> tuple[int, int]:
 
 
 def mirror_pad(x: torch.Tensor, left: int, right: int, top: int, bottom: int) -> torch.Tensor:
-    """Reflect-pad by any amount (repeated reflections where the pad exceeds the image)."""
+    """Reflect-pad by any amount (repeated reflections where the pad exceeds the image).
+
+    A side of one pixel is its own mirror image: it is repeated (``F.pad``'s reflection needs
+    two pixels and would never advance). An empty side cannot be mirrored: ``ValueError``.
+    """
+    if min(x.shape[-2:]) == 0 and (left or right or top or bottom):
+        raise DcnnValueError(f"mirror_pad: cannot mirror an empty image of shape {tuple(x.shape)}; "
+                             "give an image at least 1 pixel high and wide")
+    if x.shape[-1] == 1 and (left or right):
+        x, left, right = F.pad(x, [left, right, 0, 0], mode="replicate"), 0, 0
+    if x.shape[-2] == 1 and (top or bottom):
+        x, top, bottom = F.pad(x, [0, 0, top, bottom], mode="replicate"), 0, 0
     while left or right or top or bottom:
         h, w = x.shape[-2:]
         step = [min(left, w - 1), min(right, w - 1), min(top, h - 1), min(bottom, h - 1)]
@@ -153,7 +166,7 @@ class UNet(nn.Module):
 @register_model(task="segmentation", paper=PAPER, year=2015, input_size=(3, 572, 572),
                 published=Published(params=Figure(31_031_810, COUNTED, "RGB input; 31,030,658 for the paper's grey input"),
                                     other={"params_m": Figure(31.03, "paper", "grey input")}),
-                test=TestSettings(input_size=(3, 64, 64), kwargs={"widths": UNET_TINY}))
+                test=TestSettings(input_size=(3, 64, 64), kwargs={"widths": UNET_SMALL}))
 def unet(num_classes: int = 2, in_channels: int = 3, widths: Sequence[int] = WIDTHS,
          padding: str = "valid", batch_norm: bool = False) -> UNet:
     """U-Net as in Fig. 1 (valid convolutions, overlap-tile mirroring), for RGB input."""
@@ -162,7 +175,7 @@ def unet(num_classes: int = 2, in_channels: int = 3, widths: Sequence[int] = WID
 
 @register_model(task="segmentation", paper=PAPER_R2U, year=2018, input_size=(3, 256, 256),
                 published=Published(params=Figure(67_033_730, COUNTED)),
-                test=TestSettings(input_size=(3, 64, 64), kwargs={"widths": UNET_TINY}))
+                test=TestSettings(input_size=(3, 64, 64), kwargs={"widths": UNET_SMALL}))
 def r2unet(num_classes: int = 2, in_channels: int = 3, widths: Sequence[int] = WIDTHS, t: int = 2) -> UNet:
     """R2U-Net: U-Net with recurrent residual convolutional units (t = 2), same padding, batch norm."""
     return UNet(num_classes, in_channels, widths, padding="same", batch_norm=True,
