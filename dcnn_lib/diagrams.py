@@ -145,7 +145,7 @@ def draw_fractal(block: Any, ax=None, title: str | None = None, col_width: float
     xs = [(c - (C + 1) / 2) * col_width for c in range(1, C + 1)]
     span = C * col_width
     top = depth + 1.0
-    _box(ax, 0, top, span - 0.2, "input", "io", fontsize=7)
+    _box(ax, 0, top, span - 0.2, "input", "io", fontsize=7.5)
     joins = {}
     for s in range(1, depth + 1):
         meet = [c for c in range(1, C + 1) if s % 2 ** (C - c) == 0]
@@ -156,7 +156,7 @@ def draw_fractal(block: Any, ax=None, title: str | None = None, col_width: float
         y = top - step
         for c in range(1, C + 1):
             if step % 2 ** (C - c) == 0:
-                _box(ax, xs[c - 1], y, col_width * 0.8, "conv", "conv", h=0.5, fontsize=7)
+                _box(ax, xs[c - 1], y, col_width * 0.8, "conv", "conv", h=0.5, fontsize=7.5)
                 _arrow(ax, xs[c - 1], last[c] - 0.27, xs[c - 1], y + 0.27)
                 last[c] = y
         if step in joins:
@@ -169,7 +169,7 @@ def draw_fractal(block: Any, ax=None, title: str | None = None, col_width: float
                 _arrow(ax, xs[c - 1], y - 0.27, xs[c - 1], yj + 0.09)
                 last[c] = yj - 0.09 + 0.27
     if joins:
-        ax.text(0, top - depth - 0.9, "join = mean", ha="center", va="center", fontsize=7, color="#3d7a3d")
+        ax.text(0, top - depth - 0.9, "join = mean", ha="center", va="center", fontsize=7.5, color="#3d7a3d")
     ax.set_xlim(-span / 2 - 0.3, span / 2 + 0.3)
     ax.set_ylim(top - depth - 1.2, top + 0.6)
     ax.set_aspect("equal")
