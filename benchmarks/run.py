@@ -44,6 +44,11 @@ TARGETS = {
     "googlenet_small": {"min_test_acc": 0.883, "max_seconds": 300},  # Inception chapter: beat d2l's GoogLeNet
     "irrcnn_small": {"min_test_acc": 0.915, "max_seconds": 360},     # issue 18
     "capsnet_small": {"min_test_acc": 0.90, "max_seconds": 360},  # issue 18
+    # Dense, fractal and multi-scale networks (issue 16; benchmarks/dense.py also evaluates the columns)
+    "densenet_small": {"min_test_acc": 0.92, "max_seconds": 300},
+    "fractalnet_small": {"min_test_acc": 0.915, "max_seconds": 300},
+    "polynet_small": {"min_test_acc": 0.915, "max_seconds": 300},
+    "res2net_small": {"min_test_acc": 0.915, "max_seconds": 300},
 }
 # Published comparison points (shared/reference/published-figures.md): d2l, 10 epochs, V100.
 D2L = {"lenet5": 0.789, "lenet5_relu": 0.789, "lenet5_relu_bn_aug": 0.838}
@@ -51,6 +56,7 @@ D2L.update({"vgg_small_bn": 0.922, "nin_small": 0.785})  # VGG-11 (channels ÷ 4
 D2L.update({"alexnet_small": 0.882})  # AlexNet at 224×224 (ours: 64×64, widths ÷ 4)
 D2L.update({"resnet8w_fmnist": 0.918})  # ResNet-18 at 96×96 (ours: ResNet-8, 32/64/128 channels, 28×28)
 D2L.update({"googlenet_small": 0.883, "googlenet_small_no_aux": 0.883})  # GoogLeNet at 96×96 (ours: 28×28, ¼ width)
+D2L.update({"densenet_small": 0.885})  # d2l-zh DenseNet at 96×96 (ours: 28×28, k = 24, blocks 2-4-6)
 D2L.update(dl.recipes.lecture.D2L)  # the lecture's own architectures at d2l's sizes (full scale, GPU)
 
 

@@ -127,3 +127,52 @@ def draw_module(module: Inception | InceptionResNetBlock, ax=None, title: str | 
     if title:
         ax.set_title(title, fontsize=11)
     return ax
+
+
+def draw_fractal(block: Any, ax=None, title: str | None = None, col_width: float = 1.3):
+    """Draw a :class:`~dcnn_lib.layers.FractalBlock` as the FractalNet paper does (Figure 1):
+    one column of convolution boxes per column of the block (column 1, the shallowest, on the
+    left), each box at the step of the deepest column where its output is ready, and a bar for
+    every join (the element-wise mean of the columns that meet there). Returns the axes.
+    """
+    from .layers.fractal_block import FractalBlock  # a layer, not a model: diagrams may draw it
+
+    if not isinstance(block, FractalBlock):
+        raise TypeError(f"draw_fractal: expects a FractalBlock, got {type(block).__name__}")
+    C, depth = block.num_columns, block.depth
+    if ax is None:
+        _, ax = plt.subplots(figsize=(0.9 + 0.9 * C, 0.55 * (depth + 3)))
+    xs = [(c - (C + 1) / 2) * col_width for c in range(1, C + 1)]
+    span = C * col_width
+    top = depth + 1.0
+    _box(ax, 0, top, span - 0.2, "input", "io", fontsize=7.5)
+    joins = {}
+    for s in range(1, depth + 1):
+        meet = [c for c in range(1, C + 1) if s % 2 ** (C - c) == 0]
+        if len(meet) > 1:
+            joins[s] = meet
+    last = {c: top for c in range(1, C + 1)}             # where each column's signal comes from
+    for step in range(1, depth + 1):
+        y = top - step
+        for c in range(1, C + 1):
+            if step % 2 ** (C - c) == 0:
+                _box(ax, xs[c - 1], y, col_width * 0.8, "conv", "conv", h=0.5, fontsize=7.5)
+                _arrow(ax, xs[c - 1], last[c] - 0.27, xs[c - 1], y + 0.27)
+                last[c] = y
+        if step in joins:
+            cs = joins[step]
+            yj = y - 0.45
+            x0, x1 = xs[cs[0] - 1] - col_width * 0.4, xs[cs[-1] - 1] + col_width * 0.4
+            ax.add_patch(FancyBboxPatch((x0, yj - 0.09), x1 - x0, 0.18, boxstyle="round,pad=0.01",
+                                        fc="#7bc67b", ec="#3d7a3d", lw=0.8))
+            for c in cs:
+                _arrow(ax, xs[c - 1], y - 0.27, xs[c - 1], yj + 0.09)
+                last[c] = yj - 0.09 + 0.27
+    if joins:
+        ax.text(0, top - depth - 0.9, "join = mean", ha="center", va="center", fontsize=7.5, color="#3d7a3d")
+    ax.set_xlim(-span / 2 - 0.3, span / 2 + 0.3)
+    ax.set_ylim(top - depth - 1.2, top + 0.6)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.set_title(title or f"C = {C}: {2 ** C - 1} convolutions", fontsize=9)
+    return ax

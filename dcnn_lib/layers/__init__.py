@@ -88,3 +88,14 @@ from .transformer_encoder import TransformerEncoder  # noqa: E402
 
 __all__ += ["Permute", "StochasticDepth", "ConvNeXtBlock", "RoadmapBlock", "resize_grid_embedding", "sincos_1d",
             "sincos_2d", "TransformerEncoder"]
+# Beyond ResNet (chapter "Dense, fractal and multi-scale networks"): dense connectivity,
+# fractal expansion with drop-path, polynomial compositions of residual blocks, Res2Net's split.
+from .dense_block import DenseBlock, DenseLayer  # noqa: E402
+from .transition import Transition, compressed  # noqa: E402
+from .fractal_join import FractalJoin  # noqa: E402
+from .fractal_block import FractalBlock, FractalConv  # noqa: E402
+from .poly_inception import POLY_KINDS, InceptionResidual, PolyInception, tie_branch_convolutions  # noqa: E402
+from .res2net_bottleneck import Res2NetBottleneck  # noqa: E402
+
+__all__ += ["DenseBlock", "DenseLayer", "Transition", "compressed", "FractalJoin", "FractalBlock", "FractalConv",
+            "POLY_KINDS", "InceptionResidual", "PolyInception", "tie_branch_convolutions", "Res2NetBottleneck"]
