@@ -130,6 +130,7 @@ from . import inception  # noqa: E402,F401
 from . import segmentation  # noqa: E402,F401
 from . import detection  # noqa: E402,F401
 from . import resnet  # noqa: E402,F401
+from . import lecture  # noqa: E402,F401  (full scale: the lecture's architectures at d2l's sizes)
 
 # Several seeds of one recipe, and differences between two (issue: findings vs noise).
 from .seeds import Difference, Repeats, compare, repeat  # noqa: E402,F401

@@ -329,14 +329,15 @@ def vgg19_bn(num_classes: int = 1000, in_channels: int = 3) -> VGG:
                 published=Published(params=Figure(679_594, "counted from the layer sizes")))
 def vgg_small(config: str | Sequence[str] = "A", num_classes: int = 10, in_channels: int = 1,
              width: float = 0.25, hidden: int = 256, dropout: float = 0.5, batch_norm: bool = True,
-             init: str = "torchvision") -> VGG:
+             init: str = "torchvision", pool_size: int = 1) -> VGG:
     """VGG-style network for 32×32 grey images: a Table 1 column at a quarter of the width.
 
     Five 2×2 poolings take 32×32 to 1×1, so ``pool_size=1`` and the classifier is
-    ``FC-hidden, FC-hidden, FC-num_classes``. ``config`` may be a custom layer list in the
+    ``FC-hidden, FC-hidden, FC-num_classes`` (d2l's VGG-11 on 224×224 images: ``pool_size=7``,
+    ``hidden=4096``, the paper's classifier on a 7×7 map). ``config`` may be a custom layer list in the
     paper's notation (e.g. ``["conv3-16", "maxpool", "conv7-32", ...]``).
     Input (N, 1, 32, 32) -> (N, num_classes) logits.
     """
     return VGG(config, num_classes=num_classes, in_channels=in_channels, batch_norm=batch_norm,
-               width=width, hidden=hidden, dropout=dropout, pool_size=1,
-               input_size=(in_channels, 32, 32), init=init)
+               width=width, hidden=hidden, dropout=dropout, pool_size=pool_size,
+               input_size=(in_channels, 32 * pool_size, 32 * pool_size), init=init)
