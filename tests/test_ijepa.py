@@ -179,3 +179,30 @@ def test_registered_configurations_and_pretraining_system():
     assert small(torch.randn(1, 1, 36, 20)).shape == (1, 10)
     with pytest.raises(ValueError, match="no I-JEPA configuration"):
         ijepa_pretraining("vit_b_16")
+
+
+def test_pretraining_obeys_the_dry_run(monkeypatch):
+    """Under DCNN_DRY_RUN the pre-training loop runs two epochs of one batch (like fit), so the
+    chapter runs at full scale on a CPU; without it every batch is seen."""
+    from dcnn_lib.recipes.convnext_vit_jepa import pretrain
+
+    images = [(torch.randn(8, 1, 28, 28), torch.zeros(8, dtype=torch.long)) for _ in range(3)]
+    seen = []
+
+    class Counting(list):
+        def __iter__(self):
+            for b in super().__iter__():
+                seen.append(len(b[0]))
+                yield b
+
+    def run():
+        seen.clear()
+        torch.manual_seed(0)
+        system = ijepa_pretraining("ijepa_small", dl.models.get("ijepa_small", num_layers=1))
+        history = pretrain(system, Counting(images), 3, lr=1e-3, weight_decay=0.0, progress=False)
+        return len(history), len(seen)
+
+    monkeypatch.delenv("DCNN_DRY_RUN", raising=False)
+    assert run() == (3, 9)
+    monkeypatch.setenv("DCNN_DRY_RUN", "1")
+    assert run() == (2, 2)

@@ -197,3 +197,25 @@ def test_token_receptive_field_patch_then_global():
     assert bool((after > 0).all())                                         # one attention layer: global
     with pytest.raises(ValueError, match="no module 'nope'"):
         dl.analysis.token_receptive_field(model, x, "nope")
+
+
+def vit_macs(image: int, patch: int, layers: int, dim: int, mlp: int, classes: int, channels: int = 3) -> int:
+    """Multiply-adds of a ViT by hand: patch projection, per layer q/k/v/out projections (4ND²),
+    scores and weighted sum (2N²D) and the MLP (2·N·D·mlp), then the head."""
+    n_patches = (image // patch) ** 2
+    n = n_patches + 1
+    return n_patches * channels * patch * patch * dim + layers * (4 * n * dim * dim + 2 * n * n * dim
+                                                                  + 2 * n * dim * mlp) + dim * classes
+
+
+@pytest.mark.parametrize("name", ["vit_b_16", "vit_b_32", "vit_small"])
+def test_summary_counts_attention(name):
+    info = dl.models.meta(name)
+    with torch.device("meta"):
+        model = dl.models.get(name)
+    c = model.config
+    macs = dl.analysis.summary(model, info.input_size).total_macs
+    assert macs == vit_macs(c["image_size"], c["patch_size"], c["num_layers"], c["hidden_dim"], c["mlp_dim"],
+                            model.num_classes, info.input_size[0])
+    if info.published.gmacs is not None:                                  # torchvision: 17.564, 4.409
+        assert macs / 1e9 == pytest.approx(info.published.gmacs.value, rel=1e-3)

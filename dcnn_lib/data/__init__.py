@@ -14,10 +14,12 @@ from .scenes import (SCENE_CLASSES, SYNTHETIC, FashionScenes, SceneConfig, Scene
                      collate_segmentation)
 from .prompts import PointPromptLoader
 from .pets import PET_CLASSES, oxford_pets_segmentation
+from .multiblock import BlockMasks, multiblock_masks
 
 __all__ = [
     "FASHION_CLASSES", "DatasetNotFoundError", "cache_dir", "fashion_mnist", "fashion_mnist_root",
     "fashion_mnist_tensors", "BatchAugment", "Resize", "TensorLoader", "fashion_mnist_loaders",
     "normalize_images", "FashionScenes", "SceneConfig", "SceneObjects", "SCENE_CLASSES", "SYNTHETIC",
     "collate_detection", "collate_segmentation", "PointPromptLoader", "PET_CLASSES", "oxford_pets_segmentation", "IMAGENET_MEAN", "IMAGENET_STD", "list_photos", "photo", "photo_tensor",
+    "BlockMasks", "multiblock_masks",
 ]

@@ -275,22 +275,22 @@ _COUNTED = "counted from the architecture (encoder + linear head; fixed position
                 published=Published(params=Figure(631_715_560, _COUNTED),
                                     top1=Figure(TABLE1_PROBE["vit_h_14 (300 ep)"], "paper, Table 1",
                                                 "linear probe on the frozen target encoder, ImageNet-1K")),
-                test=TestSettings(input_size=(3, 28, 28)))
-def ijepa_vit_h14(num_classes: int = 1000, in_channels: int = 3) -> JEPAClassifier:
+                test=TestSettings(input_size=(3, 28, 28), kwargs={"num_layers": 2}))
+def ijepa_vit_h14(num_classes: int = 1000, in_channels: int = 3, **overrides) -> JEPAClassifier:
     """I-JEPA's ViT-H/14 encoder (official configuration) with a linear head on pooled features.
 
     ``ijepa_pretraining("ijepa_vit_h14", model)`` gives the system that pre-trains it (EMA target
     encoder, 12 × 384 predictor)."""
-    encoder = JEPAEncoder(**VIT_H14, in_channels=in_channels)
+    encoder = JEPAEncoder(**{**VIT_H14, **overrides}, in_channels=in_channels)
     IJEPA.init_weights(encoder)
     return JEPAClassifier(encoder, num_classes)
 
 
 @register_model(task="classification", paper=PAPER + " (scaled down for 28×28 images)", year=2023,
                 input_size=(1, 28, 28), published=Published(params=Figure(202_698, _COUNTED)))
-def ijepa_small(num_classes: int = 10, in_channels: int = 1) -> JEPAClassifier:
+def ijepa_small(num_classes: int = 10, in_channels: int = 1, **overrides) -> JEPAClassifier:
     """I-JEPA for Fashion-MNIST: vit_small's encoder (4×4 patches, 6 × 64, no class token) with a
     linear head; ``ijepa_pretraining("ijepa_small", model)`` adds a 3 × 32 predictor."""
-    encoder = JEPAEncoder(**SMALL, in_channels=in_channels)
+    encoder = JEPAEncoder(**{**SMALL, **overrides}, in_channels=in_channels)
     IJEPA.init_weights(encoder)
     return JEPAClassifier(encoder, num_classes)

@@ -145,7 +145,9 @@ def _registered(builder):
     other = {"params_m": Figure(TABLE1_MILLIONS[size], "paper, Table 1", f"ViT-{size.upper()}")}
     published = Published(params=Figure(params, tv), gmacs=Figure(gmacs, tv), top1=Figure(top1, tv),
                           top5=Figure(top5, tv), other=other)
-    test = TestSettings(input_size=(3, 2 * patch, 2 * patch), torchvision=name, twin_input_size=(3, 224, 224))
+    # forward/backward on 2 x 2 patches through 2 layers of full width (the others are identical)
+    test = TestSettings(input_size=(3, 2 * patch, 2 * patch), kwargs={"num_layers": 2}, torchvision=name,
+                        twin_input_size=(3, 224, 224))
     return register_model(task="classification", paper=PAPER, year=2021, input_size=(3, 224, 224),
                           published=published, test=test)(builder)
 
