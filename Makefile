@@ -3,6 +3,8 @@
 #   make book [SOLUTIONS=0]   build the HTML book into _build/html (warnings are errors);
 #                             SOLUTIONS=0 leaves the exercises' solutions out
 #   make test                 unit tests + notebook tests (offline, smoke scale)
+#   make test-full-dry        every chapter at full scale, dry run (DCNN_DRY_RUN=1: a couple of
+#                             steps per loop), into a temporary folder
 #   make execute [SCALE=book|full] [NB=chapters/x.ipynb]
 #                             re-run chapters in place with papermill (the committed copy is
 #                             replaced only when the run succeeds)
@@ -20,7 +22,7 @@ WIDGETS_HTML_MANAGER := @jupyter-widgets/html-manager@1.0.15
 REQUIREJS            := requirejs@2.3.8
 WIDGETS_JS := _vendor/widgets/embed-amd.js _vendor/widgets/require.js
 
-.PHONY: book test execute bench lock venv data clean
+.PHONY: book test test-full-dry execute bench lock venv data clean
 
 venv: $(STAMP)
 
@@ -57,6 +59,9 @@ data: $(STAMP)
 
 test: $(STAMP) data
 	DCNN_OFFLINE=1 DCNN_SCALE=smoke $(PY) -m pytest tests --nbval-lax --nbval-current-env chapters
+
+test-full-dry: $(STAMP) data
+	$(PY) .ci/dry_run.py $(NB)
 
 execute: $(STAMP) data
 	$(PY) .ci/execute.py --scale $(SCALE) $(NB)

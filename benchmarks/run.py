@@ -124,16 +124,25 @@ def bench_batch_cost(scale: str, names: list[str] | None, batches: int = 20,
 
 
 def train_step_throughput(model: torch.nn.Module, input_size: tuple[int, ...], batch: int = 8,
-                          steps: int = 5, warmup: int = 2, device: torch.device | None = None) -> float:
-    """Images per second of forward + cross-entropy backward + SGD step."""
+                          steps: int = 5, warmup: int = 2, device: torch.device | None = None,
+                          amp: torch.dtype | None = None, channels_last: bool = False,
+                          compile: bool = False) -> float:
+    """Images per second of forward + cross-entropy backward + SGD step; optionally under
+    autocast to ``amp`` (e.g. ``torch.bfloat16``), in channels-last memory format, and compiled
+    with ``torch.compile`` (its compilation happens in the warm-up steps, outside the timing)."""
     device = device or dl.runtime.device()
     model = model.to(device).train()
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    model = model.to(memory_format=fmt)
     opt = torch.optim.SGD(model.parameters(), lr=1e-3)
-    x = torch.randn(batch, *input_size, device=device)
+    x = torch.randn(batch, *input_size, device=device).contiguous(memory_format=fmt)
     y = torch.zeros(batch, dtype=torch.long, device=device)
+    forward = torch.compile(model) if compile else model
 
     def step():
-        out, _ = dl.train.split_outputs(model(x))   # logits of aux-head tuples and {"out": ...} dicts
+        with torch.autocast(device.type, dtype=amp, enabled=amp is not None):
+            out, _ = dl.train.split_outputs(forward(x))   # logits of aux-head tuples and {"out": ...} dicts
+        out = out.float()
         target = y if out.ndim == 2 else torch.zeros(out.shape[0], *out.shape[2:], dtype=torch.long, device=device)
         torch.nn.functional.cross_entropy(out, target).backward()     # dense targets for segmentation
         opt.step()
@@ -151,7 +160,8 @@ def train_step_throughput(model: torch.nn.Module, input_size: tuple[int, ...], b
     return batch * steps / (time.perf_counter() - t0)
 
 
-def bench_twins(batch: int, steps: int, names: list[str] | None = None) -> list[dict]:
+def bench_twins(batch: int, steps: int, names: list[str] | None = None, **options) -> list[dict]:
+    """``options``: ``amp``, ``channels_last``, ``compile`` of :func:`train_step_throughput`."""
     import torchvision
 
     rows = []
@@ -170,9 +180,10 @@ def bench_twins(batch: int, steps: int, names: list[str] | None = None) -> list[
         ours = dl.models.get(name)
         theirs = torchvision.models.get_model(info.test.torchvision, weights=None, **info.test.torchvision_kwargs)
         size = info.test.bench_input_size or info.input_size  # 520² segmenters: smaller
-        ours_ips = train_step_throughput(ours, size, batch, steps)
-        theirs_ips = train_step_throughput(theirs, size, batch, steps)
+        ours_ips = train_step_throughput(ours, size, batch, steps, **options)
+        theirs_ips = train_step_throughput(theirs, size, batch, steps, **options)
         row = {"model": name, "torchvision": info.test.torchvision, "batch": batch,
+               **{k: str(v) for k, v in options.items()},
                "ours_img_s": round(ours_ips, 1), "torchvision_img_s": round(theirs_ips, 1),
                "ratio": round(ours_ips / theirs_ips, 3)}
         rows.append(row)
@@ -226,6 +237,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--models", nargs="*", default=None, help="twins to compare (default: all)")
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--steps", type=int, default=5)
+    ap.add_argument("--amp", choices=["bf16", "fp16"], default=None, help="twins: autocast dtype")
+    ap.add_argument("--channels-last", action="store_true", help="twins: channels-last memory format")
+    ap.add_argument("--compile", action="store_true", help="twins: torch.compile both models")
+    ap.add_argument("--out", default=None, help="results file (default benchmarks/results/<time>.json)")
     args = ap.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -245,12 +260,14 @@ def main(argv: list[str] | None = None) -> int:
         results["receptive_field"] = bench_receptive_field()
     if args.only in (None, "twins"):
         print(f"train-step throughput against torchvision (batch {args.batch}):")
-        results["twins"] = bench_twins(args.batch, args.steps, args.models)
+        options = {"amp": {"bf16": torch.bfloat16, "fp16": torch.float16}.get(args.amp),
+                   "channels_last": args.channels_last, "compile": args.compile}
+        results["twins"] = bench_twins(args.batch, args.steps, args.models, **options)
     out = ROOT / "benchmarks" / "results"
     out.mkdir(parents=True, exist_ok=True)
-    path = out / f"{datetime.now().strftime('%Y%m%d-%H%M%S')}.json"
+    path = Path(args.out) if args.out else out / f"{datetime.now().strftime('%Y%m%d-%H%M%S')}.json"
     path.write_text(json.dumps(results, indent=2))
-    print(f"wrote {path.relative_to(ROOT)}")
+    print(f"wrote {path}")
     return 0
 
 

@@ -94,8 +94,10 @@ def record(name: str, history: Any, model: Any = None, **kwargs: Any) -> dict[st
     except ImportError:  # pragma: no cover - IPython comes with the book's environment
         return rec
     if get_ipython() is not None:
-        from myst_nb import glue
-
+        try:
+            from myst_nb import glue
+        except ImportError:  # Colab / a plain pip install: no book build to glue for
+            return rec
         glue(PREFIX + name, rec, display=False)
     return rec
 

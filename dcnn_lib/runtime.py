@@ -20,6 +20,8 @@ from typing import Any, TypeVar
 import numpy as np
 import torch
 
+from .errors import DcnnTypeError, DcnnValueError
+
 SCALES = ("smoke", "book", "full")
 T = TypeVar("T")
 
@@ -36,23 +38,26 @@ def device(prefer: str | None = None) -> torch.device:
     return torch.device("cpu")
 
 
-def resolve_scale(scale: str = "auto") -> str:
+def resolve_scale(scale: str | None = "auto") -> str:
     """``"auto"`` becomes ``$DCNN_SCALE`` if set, else ``full`` on CUDA and ``book`` otherwise.
 
-    An explicit scale is returned as is (after validation).
+    An explicit scale is returned as is, after validation. The argument and the environment
+    variable are read the same way: case and surrounding spaces do not matter (``" Book"`` is
+    ``book``); ``None`` or ``""`` mean ``"auto"``; anything else raises
+    :class:`~dcnn_lib.errors.DcnnValueError` (a string that names no scale) or
+    :class:`~dcnn_lib.errors.DcnnTypeError` (not a string), naming where the value came from.
     """
-    scale = (scale or "auto").lower()
+    if scale is not None and not isinstance(scale, str):
+        raise DcnnTypeError(f"SCALE must be a string, one of {SCALES} or 'auto', got {type(scale).__name__} {scale!r}")
+    source, given = "SCALE", scale
+    scale = (scale or "").strip().lower() or "auto"
     if scale == "auto":
-        env = os.environ.get("DCNN_SCALE", "").strip().lower()
-        if env and env != "auto":
-            scale = env
-            source = "DCNN_SCALE"
-        else:
+        source, given = "DCNN_SCALE", os.environ.get("DCNN_SCALE", "")
+        scale = given.strip().lower() or "auto"
+        if scale == "auto":
             return "full" if torch.cuda.is_available() else "book"
-    else:
-        source = "SCALE"
     if scale not in SCALES:
-        raise ValueError(f"{source} must be one of {SCALES} or 'auto', got {scale!r}")
+        raise DcnnValueError(f"{source} must be one of {SCALES} or 'auto', got {given!r}")
     return scale
 
 
@@ -61,7 +66,7 @@ def pick(scale: str, *, smoke: T, book: T, full: T) -> T:
     try:
         return {"smoke": smoke, "book": book, "full": full}[scale]
     except KeyError:
-        raise ValueError(f"scale must be one of {SCALES}, got {scale!r} (call resolve_scale first)") from None
+        raise DcnnValueError(f"scale must be one of {SCALES}, got {scale!r} (call resolve_scale first)") from None
 
 
 def seed_everything(seed: int = 0) -> int:
@@ -123,9 +128,27 @@ def setup(scale: str = "auto", seed: int = 0, *, verbose: bool = True) -> tuple[
     from .viz import use_book_style   # the book's figure defaults: legible at page width, opaque
 
     use_book_style()
+    report = os.environ.get("DCNN_PEAK_MEMORY_FILE")
+    if report:
+        _report_peak_memory_at_exit(report, dev)
     if verbose:
         print(provenance(scale, seed, dev))
     return scale, dev
+
+
+def _report_peak_memory_at_exit(path: str, dev: torch.device) -> None:
+    """When the process ends, write its peak GPU memory (``torch.cuda.max_memory_allocated``,
+    bytes; 0 on the CPU) and the device to ``path`` as JSON: how ``benchmarks/gpu_check.sh``
+    learns each chapter's peak memory (``DCNN_PEAK_MEMORY_FILE``)."""
+    import atexit
+    import json
+
+    def write() -> None:
+        peak = torch.cuda.max_memory_allocated() if dev.type == "cuda" else 0
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump({"device": describe_device(dev), "max_memory_allocated": peak}, f)
+
+    atexit.register(write)
 
 
 _CURRENT_SCALE: str | None = None
@@ -152,7 +175,18 @@ def online(host: str = "download.pytorch.org", port: int = 443, timeout: float =
         return False
 
 
+DRY_RUN_STEPS = 2
+
+
+def dry_run() -> bool:
+    """True when ``DCNN_DRY_RUN`` is set (not ``0``): every training, evaluation and long loop of
+    the library stops after a couple (:data:`DRY_RUN_STEPS`) of steps, while sizes, models and
+    data paths stay those of the scale. CI executes every chapter at ``full`` this way on a CPU
+    (``make test-full-dry``)."""
+    return os.environ.get("DCNN_DRY_RUN", "").strip() not in ("", "0")
+
+
 __all__: list[Any] = [
-    "SCALES", "device", "resolve_scale", "pick", "seed_everything", "versions",
-    "describe_device", "provenance", "setup", "online",
+    "SCALES", "DRY_RUN_STEPS", "device", "resolve_scale", "pick", "seed_everything", "versions",
+    "describe_device", "provenance", "setup", "online", "dry_run",
 ]

@@ -1,7 +1,9 @@
 """Shared test set-up: offline, few threads, and helpers that write idx files."""
 from __future__ import annotations
 
+import contextlib
 import gzip
+import hashlib
 import os
 import struct
 from pathlib import Path
@@ -17,8 +19,20 @@ os.environ["DCNN_OFFLINE"] = "1"
 torch.set_num_threads(min(2, torch.get_num_threads()))
 
 
-def write_idx(path: Path, array: np.ndarray, gz: bool = True) -> None:
-    """Write ``array`` (uint8) in the idx format of (Fashion-)MNIST."""
+@contextlib.contextmanager
+def library_error(kind: type, match: str):
+    """``pytest.raises(kind, match=match)`` that also checks the error is one of dcnn_lib's own
+    (``dcnn_lib.errors.DcnnError``): a named error, not one PyTorch raised deep inside."""
+    with pytest.raises(kind, match=match) as info:
+        yield info
+    from dcnn_lib.errors import DcnnError
+
+    assert isinstance(info.value, DcnnError), f"{type(info.value).__name__} is not a dcnn_lib error: {info.value}"
+
+
+def write_idx(path: Path, array: np.ndarray, gz: bool = True) -> tuple[int, str]:
+    """Write ``array`` (uint8) in the idx format of (Fashion-)MNIST; returns the uncompressed
+    file's ``(size, md5)``, what ``dcnn_lib.data.fashion.EXPECTED`` holds for the real files."""
     array = np.asarray(array, dtype=np.uint8)
     header = struct.pack(">HBB", 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
     data = header + array.tobytes()
@@ -28,6 +42,7 @@ def write_idx(path: Path, array: np.ndarray, gz: bool = True) -> None:
             f.write(data)
     else:
         path.write_bytes(data)
+    return len(data), hashlib.md5(data).hexdigest()
 
 
 @pytest.fixture
@@ -42,9 +57,10 @@ def fake_fashion_mnist(tmp_path, monkeypatch):
     test_x = rng.integers(0, 256, (10, 28, 28), dtype=np.uint8)
     test_y = np.arange(10, dtype=np.uint8)[::-1].copy()
     folder = tmp_path / "fmnist"
-    for name, arr in [("train-images-idx3-ubyte", train_x), ("train-labels-idx1-ubyte", train_y),
-                      ("t10k-images-idx3-ubyte", test_x), ("t10k-labels-idx1-ubyte", test_y)]:
-        write_idx(folder / name, arr)
+    expected = {name: write_idx(folder / name, arr)
+                for name, arr in [("train-images-idx3-ubyte", train_x), ("train-labels-idx1-ubyte", train_y),
+                                  ("t10k-images-idx3-ubyte", test_x), ("t10k-labels-idx1-ubyte", test_y)]}
+    monkeypatch.setattr("dcnn_lib.data.fashion.EXPECTED", expected)  # the fake files are "the release"
     monkeypatch.setenv("DCNN_DATA", str(folder))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     return folder, train_x, train_y, test_x, test_y

@@ -26,9 +26,11 @@ def test_reads_torchvision_layout_without_unpacking(tmp_path, monkeypatch):
     from conftest import write_idx
 
     raw = tmp_path / "FashionMNIST" / "raw"
-    for name, arr in [("train-images-idx3-ubyte", np.zeros((2, 28, 28))), ("train-labels-idx1-ubyte", np.zeros(2)),
-                      ("t10k-images-idx3-ubyte", np.ones((1, 28, 28))), ("t10k-labels-idx1-ubyte", np.ones(1))]:
-        write_idx(raw / name, arr, gz=False)
+    expected = {name: write_idx(raw / name, arr, gz=False)
+                for name, arr in [("train-images-idx3-ubyte", np.zeros((2, 28, 28))),
+                                  ("train-labels-idx1-ubyte", np.zeros(2)),
+                                  ("t10k-images-idx3-ubyte", np.ones((1, 28, 28))), ("t10k-labels-idx1-ubyte", np.ones(1))]}
+    monkeypatch.setattr(fm, "EXPECTED", expected)
     monkeypatch.setenv("DCNN_DATA", str(tmp_path))
     assert dl.data.fashion_mnist_root() == tmp_path
     assert len(dl.data.fashion_mnist(train=False)) == 1

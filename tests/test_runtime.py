@@ -52,5 +52,22 @@ def test_setup_prints_and_returns(monkeypatch, capsys):
 
 
 def test_offline_flag_short_circuits_the_network_check(monkeypatch):
+    """The socket layer is replaced by one that always connects, so this fails wherever the
+    flag is ignored, with or without a network (and never touches one)."""
+    import socket
+
+    class Connection:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    tried = []
+    monkeypatch.setattr(socket, "create_connection", lambda address, timeout=None: tried.append(address) or Connection())
     monkeypatch.setenv("DCNN_OFFLINE", "1")
-    assert runtime.online() is False
+    assert runtime.online() is False and tried == []
+    monkeypatch.setenv("DCNN_OFFLINE", "0")
+    assert runtime.online("example.org", 443) is True and tried == [("example.org", 443)]
+    monkeypatch.delenv("DCNN_OFFLINE")
+    assert runtime.online() is True and tried[-1] == ("download.pytorch.org", 443)

@@ -7,7 +7,8 @@ import torch.nn as nn
 
 import dcnn_lib as dl
 from dcnn_lib.data import BatchAugment, TensorLoader
-from dcnn_lib.train import History, confusion_matrix, evaluate, fit, predict
+from dcnn_lib.metrics import confusion_matrix
+from dcnn_lib.train import History, evaluate, fit, predict
 
 
 def blobs(n=256, seed=0):
@@ -73,7 +74,7 @@ def test_resume_after_interruption_gives_the_same_weights(tmp_path):
 def test_checkpoint_of_another_run_is_refused(tmp_path):
     train, _ = loaders()
     fit(small_net(), train, 1, checkpoint=tmp_path / "c.pt", progress=False)
-    with pytest.raises(ValueError, match="written by a run of 1 epochs"):
+    with pytest.raises(ValueError, match=r"epochs: 1 in the checkpoint, 2 now.*resume=False"):
         fit(small_net(), train, 2, checkpoint=tmp_path / "c.pt", progress=False)
     h = fit(small_net(), train, 2, checkpoint=tmp_path / "c.pt", resume=False, progress=False)
     assert len(h) == 2
@@ -102,8 +103,12 @@ def test_diverging_loss_stops_with_a_clear_error():
 
 def test_sgd_cosine_and_progress_bar_run(capsys):
     train, test = loaders()
-    h = fit(small_net(), train, 2, val_loader=test, optimizer="sgd", lr=0.05, schedule="cosine")
+    h = fit(small_net(), train, 2, val_loader=test, optimizer="sgd", lr=0.05, schedule="cosine", name="blobs")
     assert len(h) == 2 and h.last["lr"] < 0.05
+    bar = capsys.readouterr().err                  # tqdm writes to stderr outside notebooks
+    assert "blobs" in bar and f"{2 * len(train)}/{2 * len(train)}" in bar and "epoch 2/2" in bar
+    fit(small_net(), train, 1, progress=False)
+    assert capsys.readouterr().err == ""
 
 
 def test_evaluate_predict_confusion():
@@ -116,7 +121,8 @@ def test_evaluate_predict_confusion():
     assert math.isclose(m["acc"], (logits.argmax(1) == targets).float().mean().item())
     cm = confusion_matrix(logits, targets, 2)
     assert cm.sum() == 64 and cm.trace() == (logits.argmax(1) == targets).sum()
-    assert torch.equal(confusion_matrix(torch.tensor([0, 1, 1]), torch.tensor([0, 0, 1])),
+    assert dl.train.confusion_matrix is confusion_matrix          # one function, in metrics
+    assert torch.equal(confusion_matrix(torch.tensor([0, 1, 1]), torch.tensor([0, 0, 1]), 2),
                        torch.tensor([[1, 1], [0, 1]]))
 
 
@@ -193,3 +199,137 @@ def test_one_cycle_runs_of_a_few_steps(steps):
     assert len(h) == 1 and math.isfinite(h.last["train_loss"])
     if steps >= 4:
         assert h.last["lr"] < 0.01          # annealed by the end of the cycle
+
+
+# ---- stopping early ----------------------------------------------------------------------------
+def test_early_stopping_ends_the_run_and_a_resume_finds_nothing_left(tmp_path):
+    train, test = loaders(augment=False)
+    # lr = 0: nothing improves after the first epoch, so patience 2 stops after epoch 3
+    kwargs = dict(val_loader=test, optimizer="sgd", lr=0.0, schedule=None, progress=False,
+                  early_stopping=dl.train.EarlyStopping("val_loss", patience=2), checkpoint=tmp_path / "c.pt")
+    h = fit(small_net(), train, 10, **kwargs)
+    assert len(h) == 3 and "val_loss has not improved for 2 epochs (best: epoch 1)" == h.stopped_early
+    again = fit(small_net(), train, 10, **kwargs)
+    assert again.resumed_at == 3 and len(again) == 3 and again.stopped_early == h.stopped_early
+
+
+def test_a_callback_may_stop_training():
+    train, _ = loaders()
+    seen = []
+
+    def enough(epoch, history):
+        seen.append(epoch)
+        if epoch == 2:
+            raise dl.train.StopTraining("two is enough")
+
+    h = fit(small_net(), train, 5, callbacks=[enough], progress=False)
+    assert len(h) == 2 and seen == [1, 2] and h.stopped_early == "two is enough"
+
+
+def test_early_stopping_rules():
+    h = History()
+    for e, v in enumerate([1.0, 0.5, 0.49, 0.6], 1):
+        h.append(epoch=e, val_loss=v, val_acc=1 - v)
+    stop = dl.train.EarlyStopping("val_loss", patience=2, min_delta=0.05)   # 0.49 is no real gain
+    assert stop.best_epoch(h) == 1 and stop.mode == "min"
+    with pytest.raises(dl.train.StopTraining, match="not improved for 2 epochs"):
+        stop(4, h)
+    assert dl.train.EarlyStopping("val_acc").mode == "max"
+    dl.train.EarlyStopping("val_acc", patience=3)(4, h)                    # still waiting
+    with pytest.raises(ValueError, match="no column 'val_miou'"):
+        dl.train.EarlyStopping("val_miou")(4, h)
+    with pytest.raises(ValueError, match="patience"):
+        dl.train.EarlyStopping(patience=0)
+
+
+def test_optimisers_and_schedules_are_public():
+    net = small_net()
+    opt = dl.train.make_optimizer("sgd", net.parameters(), lr=0.1, momentum=0.9)
+    assert isinstance(opt, torch.optim.SGD) and opt.param_groups[0]["nesterov"]
+    sched = dl.train.make_schedule("onecycle", opt, 0.1, total_steps=20)
+    rates = []
+    for _ in range(20):
+        opt.step()
+        sched.step()
+        rates.append(opt.param_groups[0]["lr"])
+    assert max(rates) == pytest.approx(0.1, rel=0.05) and rates[-1] < 0.02 * 0.1     # warmed up, annealed
+    assert dl.train.make_schedule(None, opt, 0.1, 20) is None
+    assert dl.train.make_schedule("onecycle", opt, 0.1, 3) is None         # too short to warm up
+
+
+# ---- one loop, other steps ---------------------------------------------------------------------
+class ToyDetector(nn.Module):
+    """Follows the detection contract: a dict of losses in training mode, detections in eval."""
+
+    target_keys = ("boxes",)
+
+    def __init__(self):
+        super().__init__()
+        self.box = nn.Linear(3, 4)
+
+    def forward(self, images, targets=None):
+        feats = torch.stack([im.mean((1, 2)) for im in images])            # N x 3
+        boxes = self.box(feats)
+        if not self.training:
+            return [{"boxes": b[None], "scores": torch.ones(1), "labels": torch.ones(1, dtype=torch.long)}
+                    for b in boxes]
+        truth = torch.stack([t["boxes"][0] for t in targets])
+        return {"loss_box": (boxes - truth).abs().mean(), "loss_size": (boxes[:, 2:] - truth[:, 2:]).pow(2).mean()}
+
+
+def toy_scenes(n=12):
+    g = torch.Generator().manual_seed(0)
+    return [(torch.rand(3, 8, 8, generator=g), {"boxes": torch.tensor([[1.0, 1.0, 5.0, 6.0]]),
+                                                 "labels": torch.tensor([1])}) for _ in range(n)]
+
+
+def test_detection_fit_is_the_one_loop_with_a_detection_step(tmp_path):
+    loader = dl.detection.detection_loader(toy_scenes(), batch_size=4, shuffle=True)
+    torch.manual_seed(0)
+    model = ToyDetector()
+    h = dl.detection.fit(model, loader, 3, lr=1e-2, progress=False, checkpoint=tmp_path / "d.pt")
+    assert not model.training and list(h.columns[-2:]) == ["loss_box", "loss_size"]
+    assert h[-1]["train_loss"] == pytest.approx(h[-1]["loss_box"] + h[-1]["loss_size"])
+    assert h[-1]["train_loss"] < h[0]["train_loss"] and math.isnan(h[-1]["train_acc"])
+    # the one loop's checkpoints come with it: an interrupted detector resumes exactly
+    def stop(epoch, history):
+        if epoch == 1:
+            raise KeyboardInterrupt
+    torch.manual_seed(0)
+    with pytest.raises(KeyboardInterrupt):
+        dl.detection.fit(ToyDetector(), loader, 3, lr=1e-2, progress=False, checkpoint=tmp_path / "e.pt",
+                         callbacks=[stop])
+    resumed = ToyDetector()
+    h2 = dl.detection.fit(resumed, loader, 3, lr=1e-2, progress=False, checkpoint=tmp_path / "e.pt")
+    assert h2.resumed_at == 1 and h2["train_loss"] == h["train_loss"]
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), resumed.state_dict().values()))
+
+
+def test_a_step_of_ones_own():
+    """Any batch format: the step says what the loss is and what to log."""
+    x, y = blobs(64)
+
+    def regression_step(model, batch, ctx):
+        inputs, targets = batch
+        pred = model(inputs.to(ctx.device))[:, 0]
+        loss = nn.functional.mse_loss(pred, targets.float().to(ctx.device))
+        return dl.train.StepOutput(loss, len(targets), terms={"mse": loss})
+
+    h = fit(small_net(), TensorLoader(x, y, batch_size=16), 2, step=regression_step, progress=False)
+    assert h["mse"] == h["train_loss"] and math.isnan(h.last["train_acc"])
+
+
+# ---- cached recipe data are not shared ---------------------------------------------------------
+def test_recipes_hand_out_copies_of_their_cached_scenes(fake_fashion_mnist):
+    from dcnn_lib.recipes import detection, segmentation
+
+    first = detection.scenes("test", 3)
+    first[0][0].zero_()
+    first[0][1]["boxes"] += 100
+    again = detection.scenes("test", 3)
+    assert again[0][0].abs().sum() > 0 and again[0][1]["boxes"].max() <= detection.SIZE
+    data = segmentation.scene_data("smoke")
+    data.y_train.fill_(3)
+    data.x_test.zero_()
+    fresh = segmentation.scene_data("smoke")
+    assert (fresh.y_train == 0).any() and fresh.x_test.abs().sum() > 0

@@ -116,6 +116,10 @@ def path_gradient_norms(model: nn.Module, x: torch.Tensor, y: torch.Tensor, leng
     lengths = list(range(n + 1)) if lengths is None else list(lengths)
     if any(k < 0 or k > n for k in lengths):
         raise DcnnValueError(f"path_gradient_norms: lengths must lie in 0..{n}, got {lengths}")
+    from ..runtime import DRY_RUN_STEPS, dry_run
+
+    if dry_run():                          # DCNN_DRY_RUN: a couple of paths, not lengths × samples
+        lengths, samples = lengths[:DRY_RUN_STEPS], 1
     gen = torch.Generator().manual_seed(seed)
     out: dict[int, float] = {}
     for k in lengths:

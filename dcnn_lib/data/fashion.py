@@ -7,21 +7,31 @@ The four idx files are looked for, in this order, in
 2. the user cache, ``$XDG_CACHE_HOME/dcnn_lib/data`` (``~/.cache/dcnn_lib/data``);
 3. Debian's ``dataset-fashion-mnist`` package, ``/usr/share/datasets/fashion-mnist``.
 
-Gzipped files found anywhere are unpacked once into torchvision's layout under ``$DCNN_DATA``
-(when set) or the cache, so ``FashionMNIST(root, download=False)`` reads them. Only when the
-files are nowhere and the machine is online (Colab) does torchvision download them; offline,
-:class:`DatasetNotFoundError` says how to get them.
+**Every file is checked** against the published release: its size and MD5 (:data:`EXPECTED`,
+of the uncompressed files, whose ``.gz`` are those of torchvision's ``FashionMNIST.resources``;
+a ``.gz`` is checked by its content, so Debian's recompressed copy passes). A truncated file, a
+truncated ``.gz`` or a same-length corrupted file is rejected with a warning that names it and
+says why, and the next location that holds a good copy of that file is used. Files are hashed
+once per process (and again only when their size or modification time changes).
+
+Good files found anywhere are unpacked once into torchvision's layout under ``$DCNN_DATA``
+(when set) or the cache, so ``FashionMNIST(root, download=False)`` reads them. Only when no good
+copy is anywhere and the machine is online (Colab) does torchvision download them, over https
+first (:data:`MIRRORS`; torchvision checks the published MD5 of each download). Offline,
+:class:`DatasetNotFoundError` says what was found, what was wrong with it, and how to get the
+files; ``python -m dcnn_lib.data`` prints the same and exits with status 1.
 """
 from __future__ import annotations
 
-import gzip
 import os
-import shutil
+import warnings
 from pathlib import Path
 
 import torch
 
+from ..errors import DcnnError
 from ..runtime import online
+from .checksums import check_file, unpack_verified
 
 FILES = (
     "train-images-idx3-ubyte",
@@ -30,15 +40,31 @@ FILES = (
     "t10k-labels-idx1-ubyte",
 )
 DEBIAN_ROOT = Path("/usr/share/datasets/fashion-mnist")
-MIRROR_HOST = "fashion-mnist.s3-website.eu-central-1.amazonaws.com"
+# (bytes, MD5) of each uncompressed file of the official release (torchvision lists the MD5s
+# of the .gz files: 8d4fb7e6..., 25c81989..., bef4ecab..., bb300cfd...; these are their contents').
+EXPECTED = {
+    "train-images-idx3-ubyte": (47_040_016, "f4a8712d7a061bf5bd6d2ca38dc4d50a"),
+    "train-labels-idx1-ubyte": (60_008, "9018921c3c673c538a1fc5bad174d6f9"),
+    "t10k-images-idx3-ubyte": (7_840_016, "8181f5470baa50b63fa0f6fddb340f0a"),
+    "t10k-labels-idx1-ubyte": (10_008, "15d484375f8d13e6eb1aabb0c3f46965"),
+}
+# Download mirrors, https first (the zalandoresearch/fashion-mnist repository), then
+# torchvision's own (plain http); every download is checked against the published MD5.
+MIRRORS = ["https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
+           "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"]
+MIRROR_HOST = "raw.githubusercontent.com"
 CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
            "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
 # Mean and standard deviation of the 60,000 training images, pixels scaled to [0, 1].
 MEAN, STD = 0.2860, 0.3530
 
 
-class DatasetNotFoundError(FileNotFoundError):
-    """The data set is not on this machine and cannot be downloaded."""
+class DatasetNotFoundError(DcnnError, FileNotFoundError):
+    """The data set is not on this machine (or only corrupted copies are) and cannot be downloaded."""
+
+
+class CorruptedFileWarning(UserWarning):
+    """A data file was found but is not the published one; another copy is used instead."""
 
 
 def cache_dir() -> Path:
@@ -65,44 +91,58 @@ def _raw_folder(root: Path) -> Path:
     return root / "FashionMNIST" / "raw"
 
 
-def _ready(root: Path) -> bool:
-    return all((_raw_folder(root) / f).is_file() for f in FILES)
+def _sources(name: str) -> list[Path]:
+    """Every place ``name`` may be, best first: each root's flat folder, then its raw layout."""
+    return [d / f for root in _candidates() for d in (root, _raw_folder(root)) for f in (name, f"{name}.gz")]
 
 
-def _find_files(folder: Path) -> dict[str, Path] | None:
-    """The four files (gzipped or not) in ``folder`` or its torchvision layout, else None."""
-    found = {}
+def _verified_root(problems: dict[Path, str]) -> Path | None:
+    """A root whose raw layout holds the four good files (the usual case: nothing to write)."""
+    for root in _candidates():
+        raw = _raw_folder(root)
+        if all((raw / f).is_file() for f in FILES):
+            bad = {raw / f: why for f in FILES if (why := check_file(raw / f, EXPECTED[f]))}
+            if not bad:
+                return root
+            problems.update(bad)
+    return None
+
+
+def _assemble(target: Path, problems: dict[Path, str]) -> bool:
+    """Put a good copy of every file into ``target``'s raw layout, each from the first
+    location that has one; ``problems`` collects the files rejected on the way."""
+    raw = _raw_folder(target)
     for name in FILES:
-        for d in (folder, _raw_folder(folder)):
-            for candidate in (d / name, d / f"{name}.gz"):
-                if candidate.is_file():
-                    found[name] = candidate
-                    break
-            if name in found:
-                break
-    return found if len(found) == len(FILES) else None
-
-
-def _unpack(files: dict[str, Path], root: Path) -> None:
-    raw = _raw_folder(root)
-    raw.mkdir(parents=True, exist_ok=True)
-    for name, src in files.items():
         dst = raw / name
-        if dst.is_file():
+        if dst.is_file() and dst not in problems and check_file(dst, EXPECTED[name]) is None:
             continue
-        tmp = dst.with_suffix(".part")
-        opener = gzip.open if src.suffix == ".gz" else open
-        with opener(src, "rb") as fin, open(tmp, "wb") as fout:
-            shutil.copyfileobj(fin, fout)
-        tmp.replace(dst)
+        for src in _sources(name):
+            if src == dst or src in problems or not src.is_file():
+                continue
+            why = unpack_verified(src, dst, EXPECTED[name])
+            if why is None:
+                break
+            problems[src] = why
+        else:
+            return False
+    return True
 
 
-def _not_found_message() -> str:
+def _warn(problems: dict[Path, str], used: Path) -> None:
+    if problems:
+        warnings.warn("Fashion-MNIST: rejected files that are not the published ones:\n"
+                      + "\n".join(f"  - {p}: {why}" for p, why in problems.items())
+                      + f"\nusing the good copy in {used}", CorruptedFileWarning, stacklevel=3)
+
+
+def _not_found_message(problems: dict[Path, str]) -> str:
     looked = "\n".join(f"  - {p}" for p in _candidates())
+    rejected = "".join(f"\n  - {p}: {why}" for p, why in problems.items())
     return (
         "Fashion-MNIST is not on this machine and this machine is offline. Looked in:\n"
         f"{looked}\n"
-        "Get it one of these ways:\n"
+        + (f"Found, but not the published files (rejected):{rejected}\n" if rejected else "")
+        + "Get it one of these ways:\n"
         "  - Debian/Ubuntu: sudo apt-get install dataset-fashion-mnist\n"
         "  - copy the four files train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz,\n"
         "    t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz (from\n"
@@ -111,29 +151,37 @@ def _not_found_message() -> str:
     )
 
 
+def _download(target: Path) -> None:
+    from torchvision.datasets import FashionMNIST
+
+    # torchvision's class with the https mirror first (same name: it names the folder)
+    mirrored = type("FashionMNIST", (FashionMNIST,), {"mirrors": MIRRORS})
+    for name in FILES:   # torchvision skips the download when the (bad) files exist
+        (_raw_folder(target) / name).unlink(missing_ok=True)
+    mirrored(str(target), train=True, download=True)
+
+
 def fashion_mnist_root(download: bool | str = "auto") -> Path:
-    """A folder that ``torchvision.datasets.FashionMNIST(root)`` reads without downloading.
+    """A folder that ``torchvision.datasets.FashionMNIST(root)`` reads without downloading,
+    holding the published files (checked; see the module docstring).
 
-    ``download="auto"`` downloads only when the files are nowhere and the machine is online;
-    ``False`` never downloads; ``True`` downloads when absent even if the check says offline.
+    ``download="auto"`` downloads only when no good copy is anywhere and the machine is
+    online; ``False`` never downloads; ``True`` downloads then even if the check says offline.
     """
-    for root in _candidates():
-        if _ready(root):
-            return root
-    for root in _candidates():
-        files = _find_files(root)
-        if files is not None:
-            target = _writable_root()
-            _unpack(files, target)
-            return target
-    if download is True or (download == "auto" and online(MIRROR_HOST, 80)):
-        from torchvision.datasets import FashionMNIST
-
+    problems: dict[Path, str] = {}
+    root = _verified_root(problems)
+    if root is None:
         target = _writable_root()
-        FashionMNIST(str(target), train=True, download=True)
-        FashionMNIST(str(target), train=False, download=True)
-        return target
-    raise DatasetNotFoundError(_not_found_message())
+        if _assemble(target, problems):
+            root = target
+        elif download is True or (download == "auto" and online(MIRROR_HOST, 443)):
+            _download(target)
+            if _assemble(target, problems):
+                root = target
+    if root is None:
+        raise DatasetNotFoundError(_not_found_message(problems))
+    _warn(problems, root)
+    return root
 
 
 def fashion_mnist(train: bool = True, transform=None, target_transform=None,

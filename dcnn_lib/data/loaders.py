@@ -61,6 +61,20 @@ class Resize:
         return f"Resize({self.size})"
 
 
+def shard_indices(order: torch.Tensor, rank: int, num_replicas: int) -> torch.Tensor:
+    """Rank ``rank``'s share of the sample order ``order`` among ``num_replicas`` processes, as
+    ``DistributedSampler`` takes it: ``order`` padded with its first samples to a multiple of
+    ``num_replicas``, then every ``num_replicas``-th position from ``rank``. Shards are disjoint
+    (but for the padding), cover ``order`` and have the same length."""
+    n = len(order)
+    if not 0 <= rank < num_replicas:
+        raise ValueError(f"shard: rank must be in 0..{num_replicas - 1}, got {rank}")
+    if n == 0 or num_replicas == 1:
+        return order
+    total = -(-n // num_replicas) * num_replicas
+    return torch.cat([order, order.repeat(-(-total // n))[:total - n]])[rank::num_replicas]
+
+
 class TensorLoader:
     """Iterate ``(images, labels)`` mini-batches over in-memory tensors.
 
@@ -98,6 +112,7 @@ class TensorLoader:
         self.classes = tuple(classes) if classes is not None else None
         self.epoch = 0
         self._epoch_set = False
+        self.rank, self.num_replicas = 0, 1
 
     @property
     def dataset(self) -> torch.utils.data.TensorDataset:
@@ -106,14 +121,36 @@ class TensorLoader:
     def set_epoch(self, epoch: int) -> None:
         self.epoch, self._epoch_set = epoch, True
 
+    def shard(self, rank: int, num_replicas: int) -> None:
+        """Read only shard ``rank`` of ``num_replicas`` (one per process of a distributed run;
+        ``dcnn_lib.train.fit`` calls this under ``torchrun``), as ``DistributedSampler`` does:
+        every epoch the same permutation on every rank, padded with its first samples to a
+        multiple of ``num_replicas``, rank ``r`` taking positions ``r, r + R, r + 2R...``. The
+        shards are disjoint and cover the data (a few samples repeat when ``num_replicas``
+        does not divide it), and every rank has the same number of batches."""
+        shard_indices(torch.arange(0), rank, num_replicas)       # checks the arguments
+        self.rank, self.num_replicas = rank, num_replicas
+
+    def _shard_size(self) -> int:
+        return -(-len(self.images) // self.num_replicas)
+
     def __len__(self) -> int:
-        n = len(self.images)
+        n = self._shard_size()
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
-    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    def indices(self) -> tuple[torch.Tensor, torch.Generator]:
+        """The sample indices this loader (this shard) reads in the current epoch, in order, and
+        the generator that then draws the augmentations."""
         g = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
         n = len(self.images)
         order = torch.randperm(n, generator=g) if self.shuffle else torch.arange(n)
+        if self.num_replicas > 1:
+            order = shard_indices(order, self.rank, self.num_replicas)
+            g = torch.Generator().manual_seed((self.seed * 100_003 + self.epoch) * 1_009 + self.rank)
+        return order, g
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        order, g = self.indices()
         for i in range(len(self)):
             idx = order[i * self.batch_size:(i + 1) * self.batch_size]
             x, y = self.images[idx], self.labels[idx]

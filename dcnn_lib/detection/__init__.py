@@ -12,9 +12,9 @@ assembled from.
 - :func:`draw_detections` — ``torchvision.utils.draw_bounding_boxes`` (and masks) on an image.
 """
 from .centre_maps import centre_targets, decode_centre_maps, find_peaks
-from .contract import DetectorContract, check_detection_inputs
+from .contract import DetectorContract, check_detection_inputs, clip_targets, object_classes, validate_targets
 from .draw import draw_detections, show_detections
-from .engine import (DetectionReport, detection_loader, evaluate, fit, predict,
+from .engine import (DetectionReport, DetectionStep, detection_loader, evaluate, fit, predict,
                      random_detections, throughput)
 from .metrics import (COCO_IOUS, DetectionMetrics, average_precision, match_detections,
                       mean_average_precision, pairwise_mask_iou, point_f1, precision_recall)
@@ -24,9 +24,10 @@ from .warp import RegionWarp, dilate_boxes
 
 __all__ = [
     "centre_targets", "decode_centre_maps", "find_peaks", "DetectorContract",
-    "check_detection_inputs", "draw_detections", "show_detections", "DetectionReport",
+    "check_detection_inputs", "draw_detections", "show_detections", "DetectionReport", "DetectionStep",
     "detection_loader", "evaluate", "fit", "predict", "random_detections", "throughput", "COCO_IOUS",
     "DetectionMetrics", "average_precision", "pairwise_mask_iou", "match_detections", "mean_average_precision", "point_f1",
     "precision_recall", "ExternalProposals", "SelectiveSearch", "selective_search", "SingleScaleRoIPool",
     "RegionWarp", "dilate_boxes",
+    "clip_targets", "object_classes", "validate_targets",
 ]

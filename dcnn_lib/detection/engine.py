@@ -1,9 +1,9 @@
-"""One training loop and one evaluation loop for every detector (the contract of
+"""Training and evaluation of every detector (the contract of
 :mod:`dcnn_lib.detection.contract`).
 
-- :func:`fit` trains any model that returns a dict of losses in training mode: the losses
-  are summed, backpropagated and logged one by one; AdamW or SGD, a one-cycle or cosine
-  schedule, gradient clipping, a progress bar and a per-epoch record of every loss term.
+- :func:`fit` trains any model that returns a dict of losses in training mode with the library's
+  one loop (:func:`dcnn_lib.train.fit`) and a :class:`DetectionStep`: the losses are summed,
+  backpropagated and logged one by one (a per-epoch record of every loss term).
 - :func:`predict` runs any detector in eval mode over images, a data set or a loader.
 - :func:`evaluate` is predict + :func:`~dcnn_lib.detection.metrics.mean_average_precision`
   + inference speed: the numbers of the chapter's comparison table.
@@ -12,7 +12,7 @@
 """
 from __future__ import annotations
 
-import math
+import itertools
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
@@ -20,21 +20,58 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 import torch
 import torch.nn as nn
 
-from ..runtime import device as default_device
-from ..runtime import seed_everything
+from ..data.loaders import shard_indices
+from ..runtime import DRY_RUN_STEPS, dry_run
+from ..train.steps import StepContext, StepOutput
 from .metrics import DetectionMetrics, mean_average_precision
 
-if TYPE_CHECKING:  # dcnn_lib.train pulls in tqdm: imported when fit runs
+if TYPE_CHECKING:
     from ..train import History
+
+
+class EpochShuffle(torch.utils.data.Sampler):
+    """Shuffled sample indices whose order in epoch ``e`` depends on ``(seed, e)`` alone: the
+    order a ``DataLoader(shuffle=True, generator=torch.Generator().manual_seed(seed))`` gives
+    in its pass number ``e`` (its draws are replayed), so a run resumed at epoch ``e`` reads
+    what an uninterrupted one would. ``set_epoch`` (called by :func:`dcnn_lib.train.fit`)
+    picks the epoch; without it every pass advances one. ``shard`` keeps one process's share
+    (:func:`dcnn_lib.data.loaders.shard_indices`) under ``torchrun``."""
+
+    def __init__(self, n: int, seed: int = 0) -> None:
+        self.n, self.seed, self.epoch, self._epoch_set = n, seed, 0, False
+        self.rank, self.num_replicas = 0, 1
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch, self._epoch_set = epoch, True
+
+    def shard(self, rank: int, num_replicas: int) -> None:
+        shard_indices(torch.arange(0), rank, num_replicas)       # checks the arguments
+        self.rank, self.num_replicas = rank, num_replicas
+
+    def __len__(self) -> int:
+        return -(-self.n // self.num_replicas)
+
+    def __iter__(self):
+        g = torch.Generator().manual_seed(self.seed)
+        sampler = torch.utils.data.RandomSampler(range(self.n), generator=g)
+        for _ in range(self.epoch + 1):
+            torch.empty((), dtype=torch.int64).random_(generator=g)   # a DataLoader's base seed draw
+            order = torch.tensor(list(sampler), dtype=torch.long)
+        if not self._epoch_set:
+            self.epoch += 1
+        self._epoch_set = False
+        return iter(shard_indices(order, self.rank, self.num_replicas).tolist())
 
 
 def detection_loader(dataset, batch_size: int = 8, shuffle: bool = False, seed: int = 0,
                      num_workers: int = 0) -> torch.utils.data.DataLoader:
-    """A ``DataLoader`` of ``(list of images, list of targets)`` batches (seeded shuffling)."""
+    """A ``DataLoader`` of ``(list of images, list of targets)`` batches; ``shuffle``: in an
+    order seeded by ``(seed, epoch)`` (:class:`EpochShuffle`)."""
     from ..data import collate_detection
 
-    gen = torch.Generator().manual_seed(seed)
-    return torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, generator=gen,
+    sampler = EpochShuffle(len(dataset), seed) if shuffle else None
+    return torch.utils.data.DataLoader(dataset, batch_size=batch_size, sampler=sampler,
+                                       generator=torch.Generator().manual_seed(seed),
                                        collate_fn=collate_detection, num_workers=num_workers)
 
 
@@ -42,90 +79,63 @@ def _targets_to(targets: Sequence[dict], keys: Sequence[str], dev: torch.device)
     return [{k: t[k].to(dev) for k in keys if k in t} for t in targets]
 
 
+class DetectionStep:
+    """The training step of a detector (:mod:`dcnn_lib.train.steps`): a batch of ``(images,
+    targets)`` lists goes to the model, whose dict of losses (training mode, the contract) is
+    summed into the loss to minimise and logged term by term. Only the target fields in
+    ``target_keys`` (the model's declared ones) are moved to the device."""
+
+    def __init__(self, target_keys: Sequence[str] = ("boxes", "labels")) -> None:
+        self.target_keys = tuple(target_keys)
+
+    def __call__(self, model: nn.Module, batch: Any, ctx: StepContext) -> StepOutput:
+        images, targets = batch
+        losses = model([img.to(ctx.device) for img in images], _targets_to(targets, self.target_keys, ctx.device))
+        return StepOutput(sum(losses.values()), len(images), terms=losses)
+
+
 def fit(model: nn.Module, train_loader: Iterable, epochs: int, *, optimizer: str | Callable = "adamw",
         lr: float = 1e-3, weight_decay: float = 1e-4, momentum: float = 0.9,
         schedule: str | None = "onecycle", grad_clip: float | None = 10.0,
         device: torch.device | str | None = None, seed: int | None = 0, progress: bool = True,
-        name: str | None = None, callbacks: Sequence[Callable[[int, "History"], None]] = ()) -> "History":
-    """Train a detector for ``epochs`` passes over ``train_loader`` (batches of
-    ``(images, targets)`` lists); returns a :class:`dcnn_lib.train.History` whose
-    ``train_loss`` is the summed loss and whose extra columns are the loss terms
-    (``loss_classifier``, ``loss_box_reg``...), per epoch, averaged over images.
+        name: str | None = None, callbacks: Sequence[Callable[[int, "History"], None]] = (),
+        checkpoint: str | None = None, resume: bool = True, early_stopping: Any = None,
+        amp: bool | str = False) -> "History":
+    """Train a detector for ``epochs`` passes over ``train_loader`` (batches of ``(images,
+    targets)`` lists) with :func:`dcnn_lib.train.fit` and a :class:`DetectionStep`; returns
+    the model in eval mode and a :class:`dcnn_lib.train.History` whose ``train_loss`` is the
+    summed loss and whose extra columns are the loss terms (``loss_classifier``,
+    ``loss_box_reg``...), per epoch, averaged over images.
 
-    The model must follow the contract (a dict of losses in training mode). ``optimizer``,
-    ``lr``, ``schedule``, ``weight_decay``, ``momentum`` are as in :func:`dcnn_lib.train.fit`
-    (the schedule is stepped every batch; :func:`dcnn_lib.train.fit`'s schedule, which keeps
-    the rate constant on runs too short for a one-cycle warm-up). Only the target fields the model declares in
-    ``target_keys`` are moved to the device. ``callbacks``: ``f(epoch, history)`` after every
-    epoch (e.g. to save the model).
+    The model must follow the contract (a dict of losses in training mode). Every argument is
+    :func:`dcnn_lib.train.fit`'s, with a detector's defaults: weight decay 1e-4, gradient
+    clipping at norm 10, no mixed precision, channels-first memory. The schedule is stepped
+    every batch; a one-cycle schedule on a run too short to warm up (under 4 batches) keeps
+    the rate constant. ``callbacks``: ``f(epoch, history)`` after every epoch (e.g. to save
+    the model); ``checkpoint``, ``resume``, ``early_stopping`` (on ``train_loss``): as in
+    :func:`dcnn_lib.train.fit`.
     """
-    from ..train import History, _make_optimizer, _make_schedule
+    from ..train import fit as train_fit
 
-    steps_per_epoch = len(train_loader)  # type: ignore[arg-type]   (the schedule needs it)
-    if epochs < 1 or steps_per_epoch == 0:
-        raise ValueError(f"fit: needs epochs >= 1 and batches to train on, got {epochs} epochs of "
-                         f"{steps_per_epoch} batches")
-    dev = torch.device(device) if device is not None else default_device()
-    keys = getattr(model, "target_keys", ("boxes", "labels"))
-    name = name or getattr(model, "detector_name", type(model).__name__)
-    if seed is not None:
-        seed_everything(seed)
-    model.to(dev)
-    params = [p for p in model.parameters() if p.requires_grad]
-    opt = _make_optimizer(optimizer, params, lr, weight_decay, momentum)
-    sched = _make_schedule(schedule, opt, lr, epochs * steps_per_epoch)
-    history = History(name=name)
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=epochs * steps_per_epoch, desc=name, unit="batch", dynamic_ncols=True)
-    try:
-        for epoch in range(epochs):
-            model.train()
-            t0 = time.perf_counter()
-            sums: dict[str, float] = {}
-            seen = 0
-            for images, targets in train_loader:
-                images = [img.to(dev) for img in images]
-                losses = model(images, _targets_to(targets, keys, dev))
-                loss = sum(losses.values())
-                if not torch.isfinite(loss):
-                    raise FloatingPointError(
-                        f"fit: loss became {loss.item()} in epoch {epoch + 1} "
-                        f"({ {k: round(float(v), 4) for k, v in losses.items()} }; learning rate "
-                        f"{opt.param_groups[0]['lr']:.3g} too high?)")
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                if grad_clip is not None:
-                    nn.utils.clip_grad_norm_(params, grad_clip)
-                opt.step()
-                if sched is not None:
-                    sched.step()
-                n = len(images)
-                seen += n
-                sums["loss"] = sums.get("loss", 0.0) + float(loss.detach()) * n
-                for k, v in losses.items():
-                    sums[k] = sums.get(k, 0.0) + float(v.detach()) * n
-                if bar is not None:
-                    bar.update(1)
-            terms = {k: v / seen for k, v in sums.items() if k != "loss"}
-            history.append(epoch=epoch + 1, train_loss=sums["loss"] / seen, lr=opt.param_groups[0]["lr"],
-                           seconds=time.perf_counter() - t0, **terms)
-            if bar is not None:
-                bar.set_postfix_str(f"epoch {epoch + 1}/{epochs} loss {history.last['train_loss']:.3f}")
-            for cb in callbacks:
-                cb(epoch + 1, history)
-    finally:
-        if bar is not None:
-            bar.close()
+    history = train_fit(
+        model, train_loader, epochs, step=DetectionStep(getattr(model, "target_keys", ("boxes", "labels"))),
+        optimizer=optimizer, lr=lr, weight_decay=weight_decay, momentum=momentum, schedule=schedule,
+        grad_clip=grad_clip, device=device, amp=amp, channels_last=False, seed=seed, progress=progress,
+        name=name or getattr(model, "detector_name", type(model).__name__), callbacks=callbacks,
+        checkpoint=checkpoint, resume=resume, early_stopping=early_stopping)
     model.eval()
     return history
 
 
 def _batches(data: Any, batch_size: int) -> Iterable[list[torch.Tensor]]:
     """Images in lists of ``batch_size`` from a tensor, a list of images, a data set of
-    ``(image, target)`` or a loader of ``(images, targets)``."""
+    ``(image, target)`` or a loader of ``(images, targets)`` (under ``DCNN_DRY_RUN``: the first
+    batches only)."""
+    batches = _all_batches(data, batch_size)
+    return itertools.islice(batches, DRY_RUN_STEPS) if dry_run() else batches
+
+
+def _all_batches(data: Any, batch_size: int) -> Iterable[list[torch.Tensor]]:
     if isinstance(data, torch.Tensor):
         data = list(data) if data.ndim == 4 else [data]
     if isinstance(data, (list, tuple)) and data and isinstance(data[0], torch.Tensor):
@@ -181,11 +191,14 @@ def evaluate(model: nn.Module, dataset: Sequence, *, batch_size: int = 8,
     Returns a :class:`DetectionReport`: COCO and VOC average precisions, the predictions, and
     images per second of the eval-mode forward passes (pre- and post-processing included).
     ``masks``: also score masks (mask AP); default: when the predictions have ``masks``.
+    Under ``DCNN_DRY_RUN`` only the first two batches are detected and scored.
     """
-    targets = [dataset[i][1] for i in range(len(dataset))]
+    n = min(len(dataset), DRY_RUN_STEPS * batch_size) if dry_run() else len(dataset)
+    dataset = dataset if n == len(dataset) else [dataset[i] for i in range(n)]
+    targets = [dataset[i][1] for i in range(n)]
     t0 = time.perf_counter()
     predictions = predict(model, dataset, batch_size=batch_size, device=device)
-    speed = len(dataset) / max(time.perf_counter() - t0, 1e-9)
+    speed = n / max(time.perf_counter() - t0, 1e-9)
     metrics = mean_average_precision(predictions, targets)
     if masks is None:
         masks = bool(predictions) and "masks" in predictions[0] and "masks" in targets[0]
@@ -226,5 +239,5 @@ def throughput(model: nn.Module, images: Sequence[torch.Tensor], batch_size: int
     return len(images) / max(time.perf_counter() - t0, 1e-9)
 
 
-__all__ = ["DetectionReport", "detection_loader", "fit", "predict", "evaluate",
+__all__ = ["DetectionReport", "DetectionStep", "EpochShuffle", "detection_loader", "fit", "predict", "evaluate",
            "random_detections", "throughput"]

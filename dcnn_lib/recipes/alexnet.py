@@ -85,10 +85,6 @@ class StepWindows:
             yield next(self._stream)
 
 
-class _Reached(Exception):
-    pass
-
-
 def steps_to_error(recipe: Recipe, thresholds: Sequence[float] = (0.25, 0.15, 0.10), window: int = 20,
                    seed: int = 0, loaders=None, lr: float | None = None, **fit_overrides: Any) -> dict[str, Any]:
     """Train ``recipe`` until its running training error is at most every threshold.
@@ -101,7 +97,7 @@ def steps_to_error(recipe: Recipe, thresholds: Sequence[float] = (0.25, 0.15, 0.
     "model": model, "diverged": bool}``; ``None`` means not reached.
     """
     from ..runtime import seed_everything
-    from ..train import fit
+    from ..train import StopTraining, fit
 
     seed_everything(seed)
     model = recipe.build_model()
@@ -118,7 +114,7 @@ def steps_to_error(recipe: Recipe, thresholds: Sequence[float] = (0.25, 0.15, 0.
             if reached[t] is None and error <= t:
                 reached[t] = n * window
         if all(v is not None for v in reached.values()):
-            raise _Reached
+            raise StopTraining(f"every training-error threshold reached after {n * window} steps")
 
     kwargs = {**recipe.fit_kwargs(), "name": f"{recipe.name} lr={lr or recipe.lr:g}", "seed": seed,
               **fit_overrides}
@@ -127,8 +123,6 @@ def steps_to_error(recipe: Recipe, thresholds: Sequence[float] = (0.25, 0.15, 0.
     diverged = False
     try:
         fit(model, windows, max_windows, callbacks=[check], **kwargs)
-    except _Reached:
-        pass
     except FloatingPointError:  # the loss became inf/nan: this rate is too high, nothing more is reached
         diverged = True
     return {"steps": reached, "history": seen.get("history"), "lr": kwargs["lr"], "model": model,

@@ -12,10 +12,9 @@ recipes) — the book's stand-in for the papers' ImageNet pre-training — then 
 YOLO pre-trains its own network as its paper does (§2.2: the first 20 convolutions + average
 pooling + FC as a classifier; the recipe ``yolo_v1_pretraining``), on single-object scenes
 (:class:`dcnn_lib.data.SceneObjects`: one item on the scenes' textures, as ImageNet's photographs
-show one object in its surroundings); pre-trained on plain Fashion-MNIST instead, its AP@0.5 was
-0.171 against 0.225 (two runs each, book scale, with a 512-wide FC layer). A 1024-wide FC
-layer reached 0.224 in the chapter's run against 0.198, in 423 s of training instead of
-259-299 s. UD-Net (R2U-Net) is trained from scratch, as in its paper.
+show one object in its surroundings), then detects with a 512-wide FC layer on a stream of new
+scenes. UD-Net (R2U-Net) is trained from scratch, as in its paper. (Why these choices: the
+measurements are in ``benchmarks/NOTES.md``.)
 
 **The runs.** :class:`DetectionRecipe` holds a detector's book-scale configuration (the
 paper's design at the scenes' size: strides, anchors and widths scaled down, said in
@@ -27,6 +26,7 @@ paper's design at the scenes' size: strides, anchors and widths scaled down, sai
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -113,9 +113,16 @@ def nuclei_data(scale: str, seed: int = 0) -> tuple[list, list]:
     return train, test
 
 
+def scenes(split: str, n: int, seed: int = 0) -> list:
+    """``n`` scenes of ``split``: a list of ``(image, target)``, generated once per arguments;
+    every call returns its own copy, so a caller may change the tensors without changing what
+    the next caller gets."""
+    return copy.deepcopy(list(_scenes(split, n, seed)))
+
+
 @lru_cache(maxsize=4)
-def scenes(split: str, n: int, seed: int = 0) -> tuple:
-    """``n`` scenes of ``split`` (a tuple of ``(image, target)``, generated once and cached)."""
+def _scenes(split: str, n: int, seed: int) -> tuple:
+    """The cached scenes (never handed out: :func:`scenes` copies them)."""
     from ..data import FashionScenes
 
     ds = FashionScenes(split, n=n, seed=seed, **SCENE_CONFIG)
@@ -148,12 +155,12 @@ class DetectionRecipe(Recipe):
         if self.dataset == "nuclei":
             return nuclei_data(self.scale, seed)
         n = SCENES[self.scale]
-        test = list(scenes("test", n["test"], seed))
+        test = scenes("test", n["test"], seed)
         if self.stream is not None:
             from ..data import FashionScenes
 
             return FashionScenes("train", n=self.stream[self.scale], seed=STREAM_SEED + seed, **SCENE_CONFIG), test
-        return list(scenes("train", n["train"], seed)), test
+        return scenes("train", n["train"], seed), test
 
     def build_model(self, backbone_weights: dict[str, torch.Tensor] | None = None) -> nn.Module:
         kwargs = dict(self.model_kwargs)

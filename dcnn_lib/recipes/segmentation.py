@@ -13,6 +13,7 @@ it differs from the paper. ``sam_small`` is trained with point prompts on the sc
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -67,9 +68,17 @@ def _tensors(split: str, n: int, size: int, seed: int):
     return x, y, [t["masks"] for _, t in items], scenes.note
 
 
-@lru_cache(maxsize=4)
 def scene_data(scale: str = "book", seed: int = 0) -> SceneData:
-    """The chapter's scenes at ``scale`` (train and test scenes use disjoint Fashion-MNIST splits)."""
+    """The chapter's scenes at ``scale`` (train and test scenes use disjoint Fashion-MNIST splits).
+
+    Generated once per ``(scale, seed)``; every call returns its own copy, so a caller may
+    change the tensors without changing what the next caller gets."""
+    return copy.deepcopy(_scene_data(scale, seed))
+
+
+@lru_cache(maxsize=4)
+def _scene_data(scale: str, seed: int) -> SceneData:
+    """The cached scenes (never handed out: :func:`scene_data` copies them)."""
     cfg = SCENES[scale]
     x_tr, y_tr, m_tr, note = _tensors("train", cfg["n_train"], cfg["size"], seed)
     x_te, y_te, m_te, _ = _tensors("test", cfg["n_test"], cfg["size"], seed)
@@ -144,7 +153,7 @@ class SegRecipe(ScaledRun):
         else:
             kwargs.update(metrics=lambda: SegmentationMetrics(NUM_CLASSES))
         if self.class_balance:
-            labels = (data if data is not None else scene_data(self.scale)).y_train
+            labels = (data if data is not None else _scene_data(self.scale, 0)).y_train   # read only
             weight = median_frequency_weights(labels, NUM_CLASSES) ** float(self.class_balance)
             kwargs["loss_fn"] = nn.CrossEntropyLoss(weight=weight, ignore_index=255)
         return kwargs

@@ -22,7 +22,8 @@ image the paper uses the *overlap-tile* strategy: the missing context at the bor
 extrapolated by mirroring the image. ``padding="valid"`` (the default) does exactly that inside
 ``forward``: the input is mirror-padded by 92 pixels on each side (plus what is needed to reach
 the next valid tile size), and the output is cropped back, so ``(N, 3, H, W) -> (N, classes,
-H, W)`` for any H, W — at the cost of running on a tile 184 pixels larger than the image.
+H, W)`` for any H, W ≥ 1 (a side of one pixel is repeated: it is its own mirror image) — at
+the cost of running on a tile 184 pixels larger than the image.
 ``padding="same"`` pads every 3×3 convolution by one pixel instead (what most later
 implementations do): no mirroring, no cropping, much cheaper on small images; maps of odd size
 are zero-padded after up-convolution to match the skip.
@@ -45,6 +46,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ...errors import DcnnValueError
 from ...layers import guard_inputs
 from ...layers.double_conv import DoubleConv
 from ...layers.recurrent_conv import RecurrentResidualBlock
@@ -77,7 +79,18 @@ def valid_tile(size: int, levels: int = 5) -> tuple[int, int]:
 
 
 def mirror_pad(x: torch.Tensor, left: int, right: int, top: int, bottom: int) -> torch.Tensor:
-    """Reflect-pad by any amount (repeated reflections where the pad exceeds the image)."""
+    """Reflect-pad by any amount (repeated reflections where the pad exceeds the image).
+
+    A side of one pixel is its own mirror image: it is repeated (``F.pad``'s reflection needs
+    two pixels and would never advance). An empty side cannot be mirrored: ``ValueError``.
+    """
+    if min(x.shape[-2:]) == 0 and (left or right or top or bottom):
+        raise DcnnValueError(f"mirror_pad: cannot mirror an empty image of shape {tuple(x.shape)}; "
+                             "give an image at least 1 pixel high and wide")
+    if x.shape[-1] == 1 and (left or right):
+        x, left, right = F.pad(x, [left, right, 0, 0], mode="replicate"), 0, 0
+    if x.shape[-2] == 1 and (top or bottom):
+        x, top, bottom = F.pad(x, [0, 0, top, bottom], mode="replicate"), 0, 0
     while left or right or top or bottom:
         h, w = x.shape[-2:]
         step = [min(left, w - 1), min(right, w - 1), min(top, h - 1), min(bottom, h - 1)]
