@@ -6,6 +6,7 @@ narrowed for two CPU cores; see their docstrings):
 - ``irrcnn_small``: IRRCNN on all 60,000 images (SGD, one-cycle, label smoothing 0.1);
 - ``<net>_compare``: the paper's equal-parameter comparison, IRRCNN against IRCNN, EIRN, EIN
   and Liang & Hu's RCNN, one recipe for all, on a subset (the chapter repeats it over seeds);
+- ``dcrn_compare`` / ``dcrn_t0_compare``: DCRN and the same dense network without recurrence;
 - ``capsnet_small`` (3 routing iterations) and ``capsnet_routing1`` / ``capsnet_routing3``
   (1 against 3, on a subset): margin loss plus 0.0005 × the reconstruction error, Adam, the
   paper's shifts of up to 2 pixels (zero padding).
@@ -101,6 +102,12 @@ NETWORKS = {"irrcnn_small": "IRRCNN: RCL Inception branches + residual",
 for _model, _note in NETWORKS.items():
     register(Recipe(f"{_model.removesuffix('_small')}_compare", _model, {}, **COMPARE,
                     note=f"{_note}; SGD 0.1 + one-cycle"))
+
+# DCRN next to the same dense network without recurrence (t = 0: a small DenseNet of
+# post-activated 3×3 layers), with the comparison's recipe.
+register(Recipe("dcrn_compare", "dcrn_small", {}, **COMPARE, note="DCRN (our reading): dense blocks of RCLs, t = 2"))
+register(Recipe("dcrn_t0_compare", "dcrn_small", {"t": 0}, **COMPARE,
+                note="the same dense network with t = 0: a small DenseNet (no recurrence)"))
 
 # ---- CapsNet ---------------------------------------------------------------------------------------
 # The headline run (target: >= 0.90 in <= 6 min on 2 cores) and the routing comparison (1 vs 3
