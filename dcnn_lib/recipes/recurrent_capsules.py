@@ -81,7 +81,7 @@ class CapsuleRecipe(ScaledRecipe):
 # The headline run: all 60,000 images (target: >= 0.915 test accuracy in <= 6 min on 2 cores;
 # book: 4 epochs, about 3.5 min on 2 cores, so that the whole chapter runs in about 11 min).
 # `full` (a GPU) trains the CIFAR configuration itself (our reading of the paper) on the grey images.
-register(ScaledRecipe("irrcnn_small", "irrcnn_small", {}, epochs={"smoke": 1, "book": 4, "full": 30},
+register(ScaledRecipe("irrcnn_small", "irrcnn_small", {}, epochs={"smoke": 1, "book": 4, "full": 15},
                 scaled_kwargs={"full": {k: v for k, v in CONFIGS["cifar"].items()}},
                 train_subset={"smoke": 1_024, "book": None, "full": None},
                 test_subset={"smoke": 256, "book": None, "full": None},
@@ -91,7 +91,7 @@ register(ScaledRecipe("irrcnn_small", "irrcnn_small", {}, epochs={"smoke": 1, "b
 
 # The equal-parameter comparison of the paper, on a subset and repeated over seeds (the
 # differences are a point or less): every network with the same recipe.
-COMPARE = dict(epochs={"smoke": 1, "book": 2, "full": 15},
+COMPARE = dict(epochs={"smoke": 1, "book": 2, "full": 5},
                train_subset={"smoke": 512, "book": 5_000, "full": None},
                test_subset={"smoke": 256, "book": 2_000, "full": None},
                optimizer="sgd", lr=0.1, weight_decay=5e-4, label_smoothing=0.1)
@@ -115,7 +115,7 @@ register(Recipe("dcrn_t0_compare", "dcrn_small", {"t": 0}, **COMPARE,
 # iterations, a subset, repeated over seeds).
 CAPSULES = dict(optimizer="adam", lr=2e-3, weight_decay=0.0)
 # `full` (a GPU) trains the paper's network: conv1 256, 32 types of primary capsules.
-register(CapsuleRecipe("capsnet_small", "capsnet_small", {}, epochs={"smoke": 1, "book": 2, "full": 30},
+register(CapsuleRecipe("capsnet_small", "capsnet_small", {}, epochs={"smoke": 1, "book": 2, "full": 15},
                        scaled_kwargs={"full": {"conv_channels": 256, "primary_capsules": 32}},
                        train_subset={"smoke": 512, "book": None, "full": None},
                        test_subset={"smoke": 256, "book": None, "full": None}, **CAPSULES,
@@ -123,7 +123,7 @@ register(CapsuleRecipe("capsnet_small", "capsnet_small", {}, epochs={"smoke": 1,
                             "margin + 0.0005 reconstruction, Adam + one-cycle"))
 for _r in (1, 3):
     register(CapsuleRecipe(f"capsnet_routing{_r}", "capsnet_small", {"routing_iterations": _r},
-                           epochs={"smoke": 1, "book": 2, "full": 15},
+                           epochs={"smoke": 1, "book": 2, "full": 5},
                            train_subset={"smoke": 256, "book": 4_096, "full": None},
                            test_subset={"smoke": 128, "book": 2_000, "full": None}, **CAPSULES,
                            note=f"capsnet_small with {_r} routing iteration{'s' if _r > 1 else ''}"))
