@@ -175,4 +175,37 @@ def draw_fractal(block: Any, ax=None, title: str | None = None, col_width: float
     ax.set_aspect("equal")
     ax.axis("off")
     ax.set_title(title or f"C = {C}: {2 ** C - 1} convolutions", fontsize=9)
+def draw_rcl(rcl: nn.Module, ax=None, title: str | None = None):
+    """Draw a :class:`~dcnn_lib.layers.RecurrentConv` unrolled over its ``t`` steps; returns the axes.
+
+    The static input ``u`` at the bottom, the states ``x(0) … x(T)`` on a row above it: the
+    feed-forward kernel ``w_f`` enters every step from ``u``, the recurrent kernel ``w_r`` joins
+    each state to the next; both are the same two kernels at every step (read from the layer).
+    """
+    from .layers.recurrent_conv import RecurrentConv
+    if not isinstance(rcl, RecurrentConv):
+        raise TypeError(f"draw_rcl: expects a RecurrentConv, got {type(rcl).__name__}")
+    steps, k = rcl.t + 1, rcl.feedforward.kernel_size[0]
+    norm = {"batch": "BN, ReLU", "lrn": "ReLU, LRN", "none": "ReLU"}[rcl.norm]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(max(4.5, 1.9 * steps + 0.6), 3.0))
+    xs = [1.9 * i for i in range(steps)]
+    span = xs[-1] - xs[0] + 1.5
+    _box(ax, (xs[0] + xs[-1]) / 2, 0, span, f"input u ({rcl.in_channels} maps)", "io")
+    for i, x in enumerate(xs):
+        _box(ax, x, 2, 1.5, f"x({i})\n{norm}", "conv", h=0.8)
+        _arrow(ax, x, 0.28, x, 1.6)
+        ax.text(x + 0.08, 0.95, f"w_f {k}×{k}", fontsize=10, color="#333333")
+        if i:
+            _arrow(ax, xs[i - 1] + 0.75, 2, x - 0.75, 2)
+            ax.text((xs[i - 1] + x) / 2, 2.45, f"w_r {k}×{k}", ha="center", va="bottom", fontsize=10, color="#a33")
+    _arrow(ax, xs[-1], 2.4, xs[-1], 3.0)
+    ax.text(xs[-1], 3.05, f"output x({rcl.t}), {rcl.out_channels} maps", ha="center", va="bottom", fontsize=10)
+    ax.text(xs[0] - 0.75, 3.05, "the same w_f and w_r at every step", ha="left", va="bottom", fontsize=10,
+            color="#333333")
+    ax.set_xlim(xs[0] - 1.0, xs[-1] + 1.0)
+    ax.set_ylim(-0.5, 3.5)
+    ax.axis("off")
+    if title:
+        ax.set_title(title, fontsize=11)
     return ax

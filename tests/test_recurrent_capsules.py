@@ -158,6 +158,30 @@ def test_recurrent_cnn_counts_match_the_paper():
         assert round(count / 1e6, 2) == millions
 
 
+@pytest.mark.parametrize("name", ["dcrn", "dcrn_small"])
+def test_dcrn_layers_are_dense_rcls_and_t0_is_the_plain_dense_network(name):
+    net, plain = dl.models.get(name), dl.models.get(name, t=0)
+    layers = [m for m in net.modules() if isinstance(m, dl.layers.RecurrentDenseLayer)]
+    k = layers[0].out_channels
+    # every layer reads all earlier maps: its input grows by k from one layer to the next in a block
+    block = net.block1
+    assert [layer.in_channels for layer in block.layers] == [block.layers[0].in_channels + i * k
+                                                           for i in range(len(block.layers))]
+    # t = 2 adds to each layer one k×k 3×3 recurrent kernel and two batch norms (2k each)
+    assert n_params(net) - n_params(plain) == len(layers) * (9 * k * k + 2 * 2 * k)
+    x = torch.randn(2, *dl.models.meta(name).input_size)
+    assert net.block1(net.stem(x) if name == "dcrn" else net.stem_pool(net.stem(x))).shape[1] == block.out_channels
+
+
+def test_dcrn_dense_layer_equals_an_rcl_on_the_concatenation():
+    torch.manual_seed(0)
+    layer = _randomise_norms(dl.layers.RecurrentDenseLayer(20, 6, t=2))
+    parts = [torch.randn(2, 8, 5, 5), torch.randn(2, 12, 5, 5)]
+    assert torch.allclose(layer(parts), RecurrentConv.forward(layer, torch.cat(parts, 1)))
+    with pytest.raises(ValueError, match="RecurrentDenseLayer.*20 channels.*got 8"):
+        layer(parts[:1])
+
+
 def test_irrcnn_block_shapes_and_residual_protocol():
     block = InceptionRecurrentBlock(8, (4, 8, 4), t=2).eval()
     x = torch.randn(2, 8, 10, 10)
@@ -304,3 +328,15 @@ def test_capsule_recipe_feeds_pixels_and_labels():
     assert inputs["x"].min() >= 0 and inputs["x"].max() <= 1 and x_test.min() >= 0
     assert len(train) == len(r.loaders()[0].loader)
     assert r.fit_kwargs()["loss_fn"].takes_raw_output
+
+
+def test_draw_rcl_draws_one_state_per_step_from_the_layer():
+    import matplotlib
+    matplotlib.use("Agg")
+    from dcnn_lib.diagrams import draw_rcl
+    ax = draw_rcl(RecurrentConv(4, 8, 3, t=3))
+    texts = [t.get_text() for t in ax.texts]
+    assert [s for s in texts if s.startswith("x(")] == [f"x({i})\nBN, ReLU" for i in range(4)]
+    assert texts.count("w_r 3×3") == 3 and texts.count("w_f 3×3") == 4
+    with pytest.raises(TypeError, match="draw_rcl: expects a RecurrentConv, got Conv2d"):
+        draw_rcl(nn.Conv2d(1, 1, 3))
