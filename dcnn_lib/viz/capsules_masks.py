@@ -103,9 +103,9 @@ def show_block_masks(images: torch.Tensor | np.ndarray, masks, patch_size: int, 
                 r0, c0 = rows.min() * patch_size - 0.5, cols.min() * patch_size - 0.5
                 h, w = (rows.max() - rows.min() + 1) * patch_size, (cols.max() - cols.min() + 1) * patch_size
                 ax.add_patch(plt.Rectangle((c0, r0), w, h, fill=False, lw=2, ec=colours[k % len(colours)]))
-        ax.set_title(f"context {int(ctx[i].sum())} patches", fontsize=8)
+        ax.set_title(f"context {int(ctx[i].sum())} patches", fontsize=10)
         ax.axis("off")
     if suptitle:
-        fig.suptitle(suptitle, fontsize=9)
+        fig.suptitle(suptitle, fontsize=11)
     fig.tight_layout()
     return fig
