@@ -77,8 +77,8 @@ def test_variants_and_stochastic_depth_schedule():
     rates = [b.stochastic_depth.p for _, b in model.blocks()]
     assert len(rates) == 36 and rates[0] == 0 and rates[-1] == pytest.approx(0.4)
     assert all(b > a for a, b in zip(rates, rates[1:]))    # linear in depth, over all stages
-    assert [s["reduction"] for s in model.feature_info] == [4, 8, 16, 32]
-    assert [s["channels"] for s in model.feature_info] == [96, 192, 384, 768]
+    assert [s.stride for s in model.feature_info] == [4, 8, 16, 32]
+    assert [s.channels for s in model.feature_info] == [96, 192, 384, 768]
 
 
 def test_convnext_tiny_multiply_adds_equal_torchvisions():

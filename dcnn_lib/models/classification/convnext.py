@@ -39,6 +39,7 @@ from ...layers import guard_inputs
 from ...layers.convnext_block import ConvNeXtBlock
 from ...layers.layer_norm_2d import LayerNorm2d
 from ...registry import Figure, Published, TestSettings, register_model
+from ..backbones import Stage
 
 PAPER = "Liu, Mao, Wu, Feichtenhofer, Darrell & Xie, A ConvNet for the 2020s, CVPR 2022"
 
@@ -91,7 +92,9 @@ class ConvNeXt(nn.Module):
             rates = [stochastic_depth * (done + j) / max(total - 1, 1) for j in range(n)]
             layers.append(nn.Sequential(*(ConvNeXtBlock(dim, layer_scale, rate, kernel_size) for rate in rates)))
             done += n
-            self.feature_info.append({"module": f"features.{len(layers) - 1}", "channels": dim, "reduction": reduction})
+            self.feature_info.append(Stage(f"features.{len(layers) - 1}", dim, reduction))
+        self.feature_info = tuple(self.feature_info)      # the backbone contract (dcnn_lib.models.backbones)
+        self.classifier_name = "classifier"
         self.features = nn.Sequential(*layers)
         self.avgpool = nn.AdaptiveAvgPool2d(1)                                             # N x C4 x 1 x 1
         self.classifier = nn.Sequential(LayerNorm2d(dims[-1]), nn.Flatten(1), nn.Linear(dims[-1], num_classes))
@@ -106,7 +109,7 @@ class ConvNeXt(nn.Module):
 
     def blocks(self) -> list[tuple[str, nn.Module]]:
         """``(name, block)`` of every ConvNeXt block, in order."""
-        return [(f"{s['module']}.{j}", b) for s in self.feature_info for j, b in enumerate(self.get_submodule(s["module"]))]
+        return [(f"{s.module}.{j}", b) for s in self.feature_info for j, b in enumerate(self.get_submodule(s.module))]
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         return self.features(x)                                    # N x C4 x H/32 x W/32
