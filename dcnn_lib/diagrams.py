@@ -175,6 +175,9 @@ def draw_fractal(block: Any, ax=None, title: str | None = None, col_width: float
     ax.set_aspect("equal")
     ax.axis("off")
     ax.set_title(title or f"C = {C}: {2 ** C - 1} convolutions", fontsize=9)
+    return ax
+
+
 def draw_rcl(rcl: nn.Module, ax=None, title: str | None = None):
     """Draw a :class:`~dcnn_lib.layers.RecurrentConv` unrolled over its ``t`` steps; returns the axes.
 
